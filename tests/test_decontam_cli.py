@@ -106,6 +106,6 @@ def test_usage_and_input_errors_exit_2(args: list[str], message: str) -> None:
 
 def test_invalid_policy_is_a_usage_error(tmp_path: Path, data: Path) -> None:
     policy = tmp_path / "p.toml"
-    policy.write_text("[gate]\nmax_rat = 0.5\n")
+    policy.write_text("version = 1\n[gate]\nmax_rat = 0.5\n")
     result = run("check", "--policy", str(policy), str(data / "audit_clean"))
     assert result.returncode == 2 and "unknown key(s) ['max_rat']" in result.stderr

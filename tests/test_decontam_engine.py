@@ -37,6 +37,7 @@ def _audit(paths: list[Path], **kw):
 @pytest.mark.parametrize("text", [
     ITEM.text, "Ünïcode café ﬁnd x² ½ — ‘quoted’ Straße İstanbul e\u0301t\u00e9 ８９",
     "\\frac{1}{2}+\\sqrt{x_1}\\cdot\\left(a^{10}\\right) 17_b 0x1F a-b_c", "", "   \n\t ",
+    "inte\u00adger&nbsp;x&#8203;y &#65;B &amp;nbsp; AT&T &lt;x&gt; Fіnd ΤΗΕ \u200dsum\ufeff",
 ])
 def test_numpy_tokenizer_equals_canonical(text: str) -> None:
     buf = prepare(text).encode("utf-8")
@@ -141,12 +142,15 @@ def test_bad_inputs_fail_closed_or_are_counted(tmp_path: Path) -> None:
     invalid = tmp_path / "inv.jsonl"
     invalid.write_text('{"text": "ok"}\n{broken\n[1, 2]\n\n')
     outcome = _audit([corrupt, binary, empty, invalid], workers=1)
-    assert len(outcome.errors) == 2
+    assert len(outcome.errors) == 3
     assert "bad.jsonl.gz" in outcome.errors[0] and "binary data" in outcome.errors[1]
+    assert outcome.errors[2] == f"{empty}: no rows (an empty training file cannot be audited)"
     files = {Path(f["path"]).name: f for f in outcome.summary["training"]["files"]}
     assert files["empty.jsonl"]["rows"] == 0 and outcome.summary["training"]["empty_files"]
     assert files["inv.jsonl"]["skipped"] == {"blank_line": 1, "invalid_json": 1, "not_an_object": 1}
-    assert files["inv.jsonl"]["skip_examples"][0] == f"{invalid}:line 2: invalid_json"
+    assert files["inv.jsonl"]["skip_examples"][0] == (
+        f"{invalid}:line 2: invalid_json (Expecting property name enclosed in double quotes: "
+        f"line 1 column 2 (char 1))")
     assert not outcome.summary["ok"]
 
 

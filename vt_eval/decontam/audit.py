@@ -16,14 +16,16 @@ from typing import Any
 
 from vt_eval.decontam.engine import get_runner
 from vt_eval.decontam.ngram_index import BenchItem
-from vt_eval.decontam.policy import CountRule, Policy, policy_record
+from vt_eval.decontam.integrity import FORMAT_VERSION, MATCHES, SUMMARY, matches_bytes, seal, verify
+from vt_eval.decontam.normalize import DESCRIPTION as NORMALISATION
+from vt_eval.decontam.policy import CountRule, Policy, policy_record, rule_for
 from vt_eval.decontam.readers import Shard, ShardError, Task, detect_shard, plan_tasks
 from vt_eval.decontam.scan import ScanOptions, TaskResult
 from vt_eval.errors import DataError, VtEvalError
 
-SUMMARY = "summary.json"
-MATCHES = "matches.jsonl"
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "MATCHES", "SUMMARY", "AuditConfig", "AuditOutcome", "BenchmarkSet",
+           "load_benchmark_items", "load_clean_ids", "load_contaminated_ids", "read_audit", "rule_for",
+           "run_audit", "write_outputs"]
 
 
 @dataclass(frozen=True)
@@ -72,27 +74,6 @@ class AuditOutcome:
     matches: list[dict[str, Any]]
     summary: dict[str, Any]
     errors: list[str] = field(default_factory=list)
-
-
-def rule_for(match: dict[str, Any], rules: tuple[CountRule, ...]) -> str | None:
-    """The first rule under which a match counts as contamination (None: it does not)."""
-    for rule in rules:
-        if rule.method != match["method"]:
-            continue
-        if rule.method == "ngram":
-            stats = match["ngram"].get(str(rule.n))
-            if stats is None:
-                continue
-            if rule.min_shared is not None and stats["shared"] < rule.min_shared:
-                continue
-            if rule.min_containment is not None and stats["containment"] < rule.min_containment:
-                continue
-            if stats["shared"] == 0:
-                continue
-        elif rule.min_jaccard is not None and match["jaccard"] < rule.min_jaccard:
-            continue
-        return rule.describe()
-    return None
 
 
 def _sha256(path: str) -> str:
@@ -156,7 +137,8 @@ def _file_records(shards: list[Shard], tasks: list[Task], results: list[TaskResu
 def _skip_example(shard: Shard, base: int, example: str) -> str:
     row, reason, detail = example.split("\t", 2)
     where = f"line {base + int(row) + 1}" if shard.fmt in ("jsonl", "text") else f"row {base + int(row)}"
-    return f"{shard.path}:{where}: {reason}" + (f" (fields: {detail})" if detail else "")
+    label = "fields: " if reason == "missing_text_field" else ""
+    return f"{shard.path}:{where}: {reason}" + (f" ({label}{detail})" if detail else "")
 
 
 def _versions() -> dict[str, str]:
@@ -197,6 +179,22 @@ def benchmark_summary(bench: BenchmarkSet, matches: list[dict[str, Any]],
     return out
 
 
+def _unauditable_files(files: list[dict[str, Any]], failed: set[int],
+                       shards: list[Shard]) -> list[str]:
+    """A file with no rows, or no audited text in any row, cannot be vouched for."""
+    failed_paths = {s.path for s in shards if s.index in failed}
+    out = []
+    for record in files:
+        if record["path"] in failed_paths:
+            continue
+        if record["rows"] == 0:
+            out.append(f"{record['path']}: no rows (an empty training file cannot be audited)")
+        elif record["text_bytes"] == 0:
+            out.append(f"{record['path']}: {record['rows']} row(s) but no audited text "
+                       f"(skipped: {record['skipped'] or 'none'})")
+    return out
+
+
 def run_audit(train: list[Path], bench: BenchmarkSet, policy: Policy, config: AuditConfig,
               on_progress: Callable[[TaskResult, Task], None] | None = None) -> AuditOutcome:
     """Audit `train` against `bench`; errors are collected (fail closed), never raised."""
@@ -219,6 +217,7 @@ def run_audit(train: list[Path], bench: BenchmarkSet, policy: Policy, config: Au
         match["counts_by"] = rule_for(match, policy.rules)
     matches.sort(key=lambda m: (m["benchmark"], m["item_id"], m["file"], m["row"], m["method"]))
     files = _file_records(shards, tasks, results, config.hash_files) if len(results) == len(tasks) else []
+    errors.extend(_unauditable_files(files, {r.shard_index for r in results if r.error}, shards))
     skipped = sum(sum(f["skipped"].values()) for f in files)
     summary = {
         "format_version": FORMAT_VERSION, "ok": not errors, "errors": errors,
@@ -227,7 +226,7 @@ def run_audit(train: list[Path], bench: BenchmarkSet, policy: Policy, config: Au
                        "chunk_bytes": config.chunk_bytes,
                        "text_fields": list(config.options.text_fields) if config.options.text_fields else "all",
                        "max_line_bytes": config.options.max_line_bytes,
-                       "normalisation": "NFKC, lower-case, ASCII digit runs / letter runs, LaTeX control words dropped",
+                       "normalisation": NORMALISATION,
                        "hot_path_hash": "numpy polynomial mod 2^64 + splitmix64; exact token re-check",
                        "minhash": {"library": "datasketch", "scheme": "affine32",
                                    "shingle_hash": "low 32 bits of the 64-bit token n-gram hash"}},
@@ -243,27 +242,19 @@ def run_audit(train: list[Path], bench: BenchmarkSet, policy: Policy, config: Au
 
 
 def write_outputs(outcome: AuditOutcome, out_dir: Path) -> None:
+    """matches.jsonl, then summary.json sealed with its sha256 and counts (`integrity`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / MATCHES, "w", encoding="utf-8") as handle:
-        for match in outcome.matches:
-            handle.write(json.dumps(match, ensure_ascii=False, sort_keys=True) + "\n")
+    data = matches_bytes(outcome.matches)
+    (out_dir / MATCHES).write_bytes(data)
+    outcome.summary = seal(outcome.summary, data)
     (out_dir / SUMMARY).write_text(json.dumps(outcome.summary, indent=2, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
 
 
 def read_audit(audit_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """summary.json and matches.jsonl of an audit folder; DataError if missing or unreadable."""
-    try:
-        summary = json.loads((audit_dir / SUMMARY).read_text(encoding="utf-8"))
-        lines = (audit_dir / MATCHES).read_text(encoding="utf-8").splitlines()
-        matches = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"{audit_dir}: not a readable decontam audit ({exc}); "
-                        f"run `vt-eval decontam audit --out {audit_dir}` first") from exc
-    if summary.get("format_version") != FORMAT_VERSION:
-        raise DataError(f"{audit_dir}: audit format {summary.get('format_version')} is not "
-                        f"{FORMAT_VERSION}; re-run the audit")
-    return summary, matches
+    """summary.json and matches.jsonl of an audit folder, verified against each other
+    (`integrity.verify`); DataError naming the file and key if they cannot be trusted."""
+    return verify(Path(audit_dir))
 
 
 def _ids(audit_dir: Path, key: str) -> dict[str, set[str]]:

@@ -9,14 +9,15 @@ import argparse
 import glob
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from vt_eval.decontam.audit import AuditConfig, load_benchmark_items, run_audit, write_outputs
-from vt_eval.decontam.gate import EXIT_ERROR, EXIT_OK, check
-from vt_eval.decontam.policy import load_policy
+from vt_eval.decontam.gate import EXIT_ERROR, EXIT_OK, EXIT_VIOLATED, check
+from vt_eval.decontam.policy import check_gate_names, load_policy
 from vt_eval.decontam.readers import ShardError
 from vt_eval.decontam.scan import ScanOptions
 from vt_eval.errors import VtEvalError
@@ -86,9 +87,17 @@ def _fields(raw: list[str] | None) -> tuple[str, ...] | None:
 
 
 def _audit(args: argparse.Namespace, console: Console) -> int:
+    from vt_eval.cards import all_cards
+
     policy = load_policy(args.policy)
+    check_gate_names(policy, set(all_cards()))
     train = _expand(args.train)
-    bench = load_benchmark_items(_benchmark_names(args.suite, args.benchmarks))
+    names = _benchmark_names(args.suite, args.benchmarks)
+    uncovered = sorted(set(policy.gate.max_items) - set(names))
+    if uncovered:
+        print(f"note: {policy.source} caps gate.max_items for {uncovered}, which this audit does not "
+              f"cover; `decontam check` will refuse it (exit 2) under that policy", file=sys.stderr)
+    bench = load_benchmark_items(names)
     options = ScanOptions(text_fields=_fields(args.text_field),
                           max_line_bytes=max(1 << 12, int(args.max_line_mb * (1 << 20))))
     config = AuditConfig(engine=args.engine, workers=max(1, args.workers),
@@ -121,7 +130,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     verdict = check(args.audit_dir, load_policy(args.policy))
     for line in verdict.lines:
         print(line)
-    return verdict.code
+    return verdict.code if verdict.code in (EXIT_OK, EXIT_VIOLATED) else EXIT_ERROR
 
 
 def _filter(args: argparse.Namespace, console: Console) -> int:
@@ -152,6 +161,11 @@ def main(argv: list[str]) -> int:
         return EXIT_ERROR
     except (VtEvalError, ShardError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - fail closed: never exit 0/1 on a crash
+        traceback.print_exc(file=sys.stderr)
+        print(f"error: internal error ({type(exc).__name__}: {exc}); nothing is vouched for "
+              f"(exit {EXIT_ERROR})", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -59,6 +59,7 @@ def _filter_file(path: Path, drops: dict, out: BinaryIO, fields: tuple[str, ...]
     shard = type(shard)(0, str(path), shard.fmt, shard.compression, shard.size)
     report = FileReport(str(path))
     long_hash = xxhash.xxh3_64()
+    long_start: tuple[int, int] | None = None  # (row, output offset) of the long row being copied
     for task in plan_tasks(shard, chunk_bytes=1 << 62):
         base = task.row_base or 0
         for event in iter_events(task, fields, max_line, keep_raw=True):
@@ -66,15 +67,21 @@ def _filter_file(path: Path, drops: dict, out: BinaryIO, fields: tuple[str, ...]
             report.rows = max(report.rows, row + 1)
             drop = drops.get((str(path), row))
             if isinstance(event, SkipEvent):
+                if long_start is not None and long_start[0] == row:  # take back its pieces
+                    out.seek(long_start[1])
+                    out.truncate()
+                    long_hash, long_start = xxhash.xxh3_64(), None
                 report.dropped[f"not audited ({event.reason})"] += 1
                 continue
             if isinstance(event, PieceEvent):
+                if long_start is None or long_start[0] != row:
+                    long_start = (row, out.tell())
                 long_hash.update(event.text.encode("utf-8"))
                 if drop is None:
                     out.write(event.raw if not event.last or event.raw.endswith(b"\n") else event.raw + b"\n")
                 if event.last:
                     _finish_row(report, drop, long_hash.hexdigest(), path, row)
-                    long_hash = xxhash.xxh3_64()
+                    long_hash, long_start = xxhash.xxh3_64(), None
                 continue
             if drop is None:
                 out.write(_kept_bytes(event, shard.fmt))

@@ -9,51 +9,61 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from vt_eval.errors import ConfigError
 from vt_eval.resources import resource_dir
 
+POLICY_VERSIONS = (1,)
+# strict: no bool for a number, no string for anything else; nan / inf are refused
+_STRICT = ConfigDict(strict=True, allow_inf_nan=False)
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Cap = Annotated[int, Field(ge=0)]
+NgramSize = Annotated[int, Field(ge=2, le=64)]
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, config=_STRICT)
 class NgramParams:
     """Exact n-gram index. `sizes`: n values audited (the smallest also drives the hot path).
     An item n-gram is *countable* unless it is boilerplate: fewer than `min_content_fraction` of
     its tokens lie outside allow-listed phrases, or it occurs in `max_item_df` or more distinct
     benchmark items (a stock phrase of the benchmarks themselves)."""
 
-    sizes: tuple[int, ...] = (13, 8)
-    min_content_fraction: float = 0.5
-    max_item_df: int = 3
+    sizes: Annotated[tuple[NgramSize, ...], Field(min_length=1)] = (13, 8)
+    min_content_fraction: Fraction = 0.5
+    max_item_df: Annotated[int, Field(ge=1)] = 3
     allowlists: tuple[str, ...] = ("allowlist/stock_phrases.txt", "allowlist/latex_and_formulas.txt")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class MinhashParams:
     """datasketch MinHash LSH over token shingles, pinned: permutation scheme `affine32`, shingle
     hash = low 32 bits of the 64-bit n-gram hash. LSH candidates are verified by the exact
     Jaccard of the shingle sets (`min_jaccard`) before they count."""
 
     enabled: bool = True
-    num_perm: int = 128
-    seed: int = 1
-    shingle: int = 3
-    lsh_threshold: float = 0.4
-    min_jaccard: float = 0.5
+    num_perm: Annotated[int, Field(ge=2, le=4096)] = 128
+    seed: Annotated[int, Field(ge=0, lt=1 << 32)] = 1
+    shingle: Annotated[int, Field(ge=1, le=64)] = 3
+    lsh_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
+    min_jaccard: Fraction = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class CountRule:
     """A (benchmark item, training row) match counts as contamination when all given bounds hold.
     method `ngram` uses `n` with `min_shared` / `min_containment`; `minhash` uses `min_jaccard`."""
 
-    method: str
-    n: int | None = None
-    min_shared: int | None = None
-    min_containment: float | None = None
-    min_jaccard: float | None = None
+    method: Literal["ngram", "minhash"]
+    n: NgramSize | None = None
+    min_shared: Annotated[int, Field(ge=1)] | None = None
+    min_containment: Fraction | None = None
+    min_jaccard: Fraction | None = None
 
     def describe(self) -> str:
         parts = [f"{self.method}" + (f"{self.n}" if self.n else "")]
@@ -64,14 +74,14 @@ class CountRule:
         return " ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_STRICT)
 class Gate:
     """CI gate: per-benchmark share of contaminated items at most `max_rate`; `max_items` caps the
     count for named benchmarks; `max_skipped_rows` caps unreadable / invalid training rows."""
 
-    max_rate: float = 0.01
-    max_items: dict[str, int] = field(default_factory=dict)
-    max_skipped_rows: int = 0
+    max_rate: Fraction = 0.01
+    max_items: dict[str, Cap] = field(default_factory=dict)
+    max_skipped_rows: Cap = 0
 
 
 DEFAULT_RULES = (
@@ -104,7 +114,18 @@ def default_policy_path() -> Path:
     return resource_dir("decontam") / "policy.toml"
 
 
-def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
+def _problems(exc: ValidationError) -> str:
+    out = []
+    for err in exc.errors()[:5]:
+        key = ".".join(str(part) for part in err["loc"]) or "(table)"
+        shown = f" = {err['input']!r}" if err["type"] != "missing" else ""
+        out.append(f"{key}{shown}: {err['msg']}")
+    return "; ".join(out)
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table, got {raw!r}")
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -112,25 +133,35 @@ def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     try:
         return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_problems(exc)}") from exc
+
+
+_RULE_FIELDS = {"ngram": {"n", "min_shared", "min_containment"}, "minhash": {"min_jaccard"}}
 
 
 def _validate(policy: Policy) -> None:
     where = policy.source
     sizes = policy.ngram.sizes
-    if not sizes or any(not isinstance(n, int) or n < 2 or n > 64 for n in sizes):
-        raise ConfigError(f"{where}: ngram.sizes must be integers in 2..64, got {sizes}")
-    if not 1 <= policy.minhash.shingle <= 64:
-        raise ConfigError(f"{where}: minhash.shingle must be in 1..64")
     for rule in policy.rules:
-        if rule.method not in ("ngram", "minhash"):
-            raise ConfigError(f"{where}: rule method must be 'ngram' or 'minhash', got {rule.method!r}")
         if rule.method == "ngram" and rule.n not in sizes:
             raise ConfigError(f"{where}: rule '{rule.describe()}' uses n={rule.n}, "
                               f"not one of ngram.sizes {sizes}")
         if rule.method == "minhash" and not policy.minhash.enabled:
             raise ConfigError(f"{where}: a minhash rule needs minhash.enabled = true")
+        stray = sorted(f for f in set().union(*_RULE_FIELDS.values()) - _RULE_FIELDS[rule.method]
+                       if getattr(rule, f) is not None)
+        if stray:
+            raise ConfigError(f"{where}: rule '{rule.describe()}': {stray} do not apply to method "
+                              f"{rule.method!r}")
+
+
+def _version(raw: dict[str, Any], where: str) -> None:
+    version = raw.get("version")
+    if type(version) is not int or version not in POLICY_VERSIONS:
+        got = "missing" if "version" not in raw else repr(version)
+        raise ConfigError(f"{where}: version: {got}; this vt-eval reads policy version(s) "
+                          f"{list(POLICY_VERSIONS)} (add `version = 1` at the top)")
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -145,9 +176,14 @@ def load_policy(path: Path | None = None) -> Policy:
     unknown = sorted(set(raw) - {"version", "ngram", "minhash", "rules", "gate"})
     if unknown:
         raise ConfigError(f"{where}: unknown section(s) {unknown}")
-    gate_raw = dict(raw.get("gate", {}))
-    gate_raw["max_items"] = dict(gate_raw.get("max_items", {}))
-    rules = tuple(_build(CountRule, r, f"{where} [[rules]]") for r in raw.get("rules", []))
+    _version(raw, where)
+    gate_raw = raw.get("gate", {})
+    if isinstance(gate_raw, dict):
+        gate_raw = {**gate_raw, "max_items": _build_items(gate_raw.get("max_items", {}), where)}
+    rules_raw = raw.get("rules", [])
+    if not isinstance(rules_raw, list):
+        raise ConfigError(f"{where}: rules must be an array of tables ([[rules]]), got {rules_raw!r}")
+    rules = tuple(_build(CountRule, r, f"{where} [[rules]] #{i + 1}") for i, r in enumerate(rules_raw))
     policy = Policy(
         ngram=_build(NgramParams, raw.get("ngram", {}), f"{where} [ngram]"),
         minhash=_build(MinhashParams, raw.get("minhash", {}), f"{where} [minhash]"),
@@ -159,6 +195,53 @@ def load_policy(path: Path | None = None) -> Policy:
     )
     _validate(policy)
     return policy
+
+
+def _build_items(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} [gate]: max_items must be a table of benchmark = cap, got {raw!r}")
+    return dict(raw)
+
+
+def check_gate_names(policy: Policy, known: set[str], audited: set[str] | None = None) -> None:
+    """Every `gate.max_items` name must be a known benchmark and (given `audited`) one the audit
+    covered: a cap on a benchmark nobody audited cannot be vouched for."""
+    unknown = sorted(set(policy.gate.max_items) - known)
+    if unknown:
+        raise ConfigError(f"{policy.source}: gate.max_items names unknown benchmark(s) {unknown}; "
+                          f"known: {sorted(known)}")
+    if audited is not None:
+        missing = sorted(set(policy.gate.max_items) - audited)
+        if missing:
+            raise ConfigError(f"{policy.source}: gate.max_items caps {missing}, which the audit did not "
+                              f"cover (audited: {sorted(audited)}); re-run the audit with them, or "
+                              f"use a policy without these caps")
+
+
+def rule_for(match: dict[str, Any], rules: tuple[CountRule, ...]) -> str | None:
+    """The first rule under which a match counts as contamination (None: it does not)."""
+    for rule in rules:
+        if rule.method != match["method"]:
+            continue
+        if rule.method == "ngram":
+            stats = match["ngram"].get(str(rule.n))
+            if stats is None:
+                continue
+            if rule.min_shared is not None and stats["shared"] < rule.min_shared:
+                continue
+            if rule.min_containment is not None and stats["containment"] < rule.min_containment:
+                continue
+            if stats["shared"] == 0:
+                continue
+        elif rule.min_jaccard is not None and match["jaccard"] < rule.min_jaccard:
+            continue
+        return rule.describe()
+    return None
+
+
+def rules_from_record(records: list[dict[str, Any]]) -> tuple[CountRule, ...]:
+    """The rules stored in a summary.json (ConfigError if they are not valid rules)."""
+    return tuple(_build(CountRule, r, f"rule #{i + 1}") for i, r in enumerate(records))
 
 
 def policy_record(policy: Policy) -> dict[str, Any]:

@@ -9,11 +9,8 @@ that makes a shard untrustworthy (missing, binary, corrupt compression, bad Parq
 
 from __future__ import annotations
 
-import codecs
 import gzip
-import io
 import json
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +18,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import zstandard
+
+from vt_eval.decontam.longline import BadLine, LongLine
+from vt_eval.decontam.zstd_stream import open_zstd
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
            ".txt": "text", ".text": "text", ".md": "text"}
@@ -127,7 +127,7 @@ def _open(shard: Shard) -> BinaryIO:
     if shard.compression == "gz":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if shard.compression == "zst":
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
+        return open_zstd(raw)
     return raw
 
 
@@ -155,15 +155,6 @@ def _lines(stream: BinaryIO, start: int, end: int, max_line: int) -> Iterator[tu
         yield part, first, True
 
 
-_ESCAPES = re.compile(r'\\(u[0-9a-fA-F]{4}|["\\/bfnrt])')
-_ESC_MAP = {'"': '"', "\\": "\\", "/": "/", "b": " ", "f": " ", "n": "\n", "r": "\r", "t": "\t"}
-
-
-def _unescape_json(text: str) -> str:
-    return _ESCAPES.sub(lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1)[0] == "u"
-                        else _ESC_MAP[m.group(1)], text)
-
-
 def flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
     """(field path, text) for every string inside `value` (chat metadata keys skipped)."""
     if isinstance(value, str):
@@ -186,17 +177,37 @@ def _resolve(row: dict[str, Any], field: str) -> tuple[bool, Any]:
     return True, value
 
 
-def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, tuple[tuple[str, int, int], ...]] | None:
-    """The audited text of a row (segments joined by newlines), or None if a field is missing."""
+def _non_text(value: Any, field: str) -> str | None:
+    """Why a requested field's value is not auditable text (None: it is)."""
+    if isinstance(value, str):
+        return None
+    if not isinstance(value, (dict, list)):
+        return f"{field} is {type(value).__name__}, not a string"
+    if isinstance(value, list):
+        for i, sub in enumerate(value):
+            if not isinstance(sub, (str, dict, list)):
+                return f"{field}[{i}] is {type(sub).__name__}, not a string"
+    if next(flatten(value, field), None) is None:
+        return f"{field} holds no string"
+    return None
+
+
+def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, tuple[tuple[str, int, int], ...]] | SkipEvent:
+    """The audited text of a row (segments joined by newlines), or why it cannot be audited
+    (a SkipEvent with row -1): a requested field missing or not text, or no string at all."""
     parts: list[tuple[str, str]] = []
     if fields is None:
         parts = list(flatten(row, ""))
-    else:
-        for field in fields:
-            found, value = _resolve(row, field)
-            if not found:
-                return None
-            parts.extend(flatten(value, field))
+        if not parts:
+            return SkipEvent(-1, "no_text", "no string value in the row")
+    for field in fields or ():
+        found, value = _resolve(row, field)
+        if not found:
+            return SkipEvent(-1, "missing_text_field", ", ".join(sorted(map(str, row))))
+        problem = _non_text(value, field)
+        if problem:
+            return SkipEvent(-1, "non_string_text_field", problem)
+        parts.extend(flatten(value, field))
     segments, pieces, offset = [], [], 0
     for path, text in parts:
         segments.append((path, offset, offset + len(text)))
@@ -210,30 +221,38 @@ def _row_event(index: int, row: Any, fields: tuple[str, ...] | None,
     if not isinstance(row, dict):
         return SkipEvent(index, "not_an_object")
     extracted = row_text(row, fields)
-    if extracted is None:
-        return SkipEvent(index, "missing_text_field", ", ".join(sorted(map(str, row))))
+    if isinstance(extracted, SkipEvent):
+        return SkipEvent(index, extracted.reason, extracted.detail)
     return RowEvent(index, extracted[0], extracted[1], raw)
 
 
 def _line_events(stream: BinaryIO, task: Task, fields: tuple[str, ...] | None,
                  max_line: int) -> Iterator[Event]:
+    """Rows of a line file. A line longer than `max_line` comes as PieceEvents; if it turns out
+    not to be auditable (invalid UTF-8, not one JSON object) a SkipEvent for the same row follows
+    its pieces and the rest of the line is passed over."""
     row, offset = -1, 0
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    long_line: LongLine | None = None
     for part, first, last in _lines(stream, task.start, task.end, max_line):
         if first:
             row, offset = row + 1, 0
-            decoder.reset()
+            long_line = None if last else LongLine(task.shard.fmt)
         if b"\x00" in part:
             raise ShardError(f"{task.shard.path}: binary data (NUL byte) in line {row + 1} of this "
                              f"part of the file; not a text file")
-        if not (first and last):
-            text = decoder.decode(part.rstrip(b"\n") if last else part, final=last)
-            if task.shard.fmt == "jsonl":
-                text = _unescape_json(text)
-            yield PieceEvent(row, text, offset, last, part)
-            offset += len(text)
+        if first and last:
+            yield _whole_line(row, part, task.shard.fmt, fields)
             continue
-        yield _whole_line(row, part, task.shard.fmt, fields)
+        if long_line is None:  # this row was already skipped
+            continue
+        try:
+            text = long_line.text(part, last)
+        except BadLine as exc:
+            long_line = None
+            yield SkipEvent(row, exc.reason, exc.detail)
+            continue
+        yield PieceEvent(row, text, offset, last, part)
+        offset += len(text)
 
 
 def _whole_line(row: int, part: bytes, fmt: str, fields: tuple[str, ...] | None) -> Event:
@@ -247,8 +266,8 @@ def _whole_line(row: int, part: bytes, fmt: str, fields: tuple[str, ...] | None)
         return SkipEvent(row, "blank_line")
     try:
         value = json.loads(line)
-    except json.JSONDecodeError:
-        return SkipEvent(row, "invalid_json")
+    except json.JSONDecodeError as exc:
+        return SkipEvent(row, "invalid_json", str(exc))
     return _row_event(row, value, fields, part)
 
 

@@ -212,6 +212,7 @@ class _LongRow:
     """State of an oversized row streamed in pieces."""
 
     row: int
+    raw_bytes: int = 0
     carry: str = ""
     carry_char: int = 0
     token_offset: int = 0
@@ -250,6 +251,9 @@ def scan_task(task_index: int, task: Task, ctx: ScanContext) -> TaskResult:
         for event in iter_events(task, ctx.options.text_fields, ctx.options.max_line_bytes):
             tally.rows = event.row + 1
             if isinstance(event, SkipEvent):
+                if long_row is not None and long_row.row == event.row:  # a long line went bad
+                    text_bytes -= long_row.raw_bytes
+                    long_row = None
                 tally.skips[event.reason] += 1
                 if len(tally.skip_examples) < MAX_SKIP_EXAMPLES:
                     tally.skip_examples.append(f"{event.row}\t{event.reason}\t{event.detail}")
@@ -259,6 +263,7 @@ def scan_task(task_index: int, task: Task, ctx: ScanContext) -> TaskResult:
                 if long_row is None or long_row.row != event.row:
                     long_row = _LongRow(event.row)
                     tally.oversized_rows += 1
+                long_row.raw_bytes += len(event.raw)
                 _scan_piece(ctx, long_row, event)
                 if event.last:
                     tally.minhash_out_of_length += int(ctx.neardup is not None)
