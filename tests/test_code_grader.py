@@ -10,6 +10,7 @@ from vt_eval.cards import get_card
 from vt_eval.code.fixtures import lcb_row_from_local
 from vt_eval.code.lcb import filter_by_date
 from vt_eval.code.select import select_items
+from vt_eval.grading.code import code_options
 from vt_eval.data import Item, load_benchmark
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import GradeTask, GradingOptions
@@ -81,7 +82,7 @@ def test_lcb_card_and_date_window(tmp_path: pytest.TempPathFactory) -> None:
     assert len(loaded.items) == 228
     window = filter_by_date(loaded.items, "2025-02-01", "2025-05-01")
     assert len(window) == len([r for r in rows if "2025-02-01" <= r["date"] <= "2025-05-01"])
-    assert len(select_items(card, loaded.items, since="2025-02-01", until="2025-05-01")) == len(window)
+    assert len(select_items(card, code_options(card), loaded.items, since="2025-02-01", until="2025-05-01")) == len(window)
     item = window[0]
     ref = "```python\n" + next(
         r["reference"] for r in _references() if r["id"] == item.id) + "\n```"
@@ -101,11 +102,11 @@ def _references() -> list[dict]:
 def test_contest_after_filter() -> None:
     card = get_card("leetcode_contests")
     items = load_benchmark(card).items
-    after = select_items(card, items, contest_after="2025-03-01")
+    after = select_items(card, code_options(card), items, contest_after="2025-03-01")
     assert after and all(i.row["date"] > "2025-03-01" for i in after)
     protocol = card.model_copy(update={"options": {**card.options,
                                                    "contests": ["weekly-contest-440"]}})
-    chosen = select_items(protocol, items)
+    chosen = select_items(protocol, code_options(protocol), items)
     assert len(chosen) == 4 and {i.row["contest"] for i in chosen} == {"Weekly Contest 440"}
 
 

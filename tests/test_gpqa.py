@@ -152,7 +152,7 @@ def test_truncated_and_missing_permutation(items) -> None:
 def test_letter_distributions_in_metrics(items) -> None:
     tasks = [task(i, "\\boxed{A}") for i in items[:50]]
     scores = grade(tasks)
-    m = gpqa_metrics(tasks, scores)["gpqa"]
+    m = gpqa_metrics(tasks, scores).model_dump()
     assert m["answer_letter_distribution"] == {"A": 50}
     assert sum(m["gold_letter_distribution"].values()) == 50 and len(m["gold_letter_distribution"]) > 1
     assert set(m["accuracy_by_domain"]) <= {"Physics", "Chemistry", "Biology"}

@@ -124,7 +124,7 @@ def test_reasoning_is_stripped_and_missing_final_part_is_counted() -> None:
     ])
     assert [s.verdict for s in scores] == ["correct", "no_answer", "no_answer"]
     assert "never closed" in scores[1].explanation
-    metrics = ifeval_metrics(scores)["ifeval"]
+    metrics = ifeval_metrics(scores).model_dump()
     assert metrics["no_final_answer"] == 2
     assert metrics["prompt_level_strict_acc"] == pytest.approx(1 / 3)
 
@@ -138,7 +138,7 @@ def test_four_metrics_and_per_instruction_type() -> None:
     lower = item("b", ["change_case:english_lowercase", "punctuation:no_comma"], [{}, {}])
     scores = grade([(lower, "this answer is written in lower case english, but it has a comma"),
                     (lower, "this answer is written in lower case english and has no comma")])
-    m = ifeval_metrics(scores)["ifeval"]
+    m = ifeval_metrics(scores).model_dump()
     assert m["prompt_level_strict_acc"] == 0.5
     assert m["inst_level_strict_acc"] == 0.75
     assert m["per_instruction_type"]["punctuation:no_comma"] == {"n": 2, "strict_acc": 0.5,
@@ -200,5 +200,5 @@ def test_rows_whose_checker_draws_a_random_letter_are_reproducible_and_flagged(l
     first, second = grade([(bad, text), (bad, text)])
     assert first.details["strict"] == second.details["strict"]
     assert first.details["randomised_args"]
-    metrics = ifeval_metrics([first])["ifeval"]
+    metrics = ifeval_metrics([first]).model_dump()
     assert metrics["randomised_checker_args"][0].startswith("1122: ")

@@ -10,6 +10,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from vt_eval.config import EvalConfig
 from vt_eval.data import load_benchmark
@@ -21,7 +22,7 @@ from vt_eval.judge.parse import parse_verdict
 from vt_eval.judge.prompt import judge_messages
 from vt_eval.records import Sample, Score
 from vt_eval.rundir import RunDir
-from vt_eval.scoring import score_run
+from vt_eval.pipeline import score_run
 from vt_eval.store import read_records
 
 from helpers import ScriptedServerHandler
@@ -140,7 +141,7 @@ def test_judge_settles_needs_judge_with_retries_cache_and_accounting(scripted: s
                               (p, "\\boxed{GARBAGE}"), (p, "\\boxed{GOOD form}"),
                               (n, f"\\boxed{{{numeric[0].answer.strip()}}}"), (n, "\\boxed{12345}")])
     settings = JudgeSettings(base_url=scripted, model="judge", attempts=2)
-    results = score_run(run, judge=settings)
+    results = score_run(run, Console(), {"judge": settings})
     scores = by_key(run)
     assert [scores[(p, i)].verdict for i in range(4)] == ["correct", "incorrect", "judge_error",
                                                           "correct"]
@@ -157,13 +158,14 @@ def test_judge_settles_needs_judge_with_retries_cache_and_accounting(scripted: s
     result = next(b for b in results.benchmarks if b.benchmark == "imo_answerbench")
     assert result.verdicts["judge_error"] == 1
     manifest = json.loads(run.manifest_path.read_text())
-    assert manifest["judge"]["model"] == "judge" and manifest["judge"]["prompt_version"] == PROMPT_VERSION
+    judge = manifest["stages"]["judge"]["details"]
+    assert judge["model"] == "judge" and judge["prompt_version"] == PROMPT_VERSION
     assert "judge" in results.policies
     cached = (run.path / "judge_cache.jsonl").read_text().splitlines()
     assert len(cached) == 2  # only parsed verdicts are cached
     # Re-scoring costs nothing for the settled pairs; only the judge_error is asked again.
     before = _Scripted.requests
-    again = judge_block(score_run(run, judge=settings))
+    again = judge_block(score_run(run, Console(), {"judge": settings}))
     assert again["cache_hits"] == 2 and again["calls_sent"] == 2
     assert _Scripted.requests - before == 2
     assert by_key(run)[(p, 0)].verdict == "correct"
@@ -176,7 +178,7 @@ def test_scope_all_measures_agreement_and_never_overrules_rule_correct(scripted:
     # The scripted judge says NOT_EQUIVALENT to the (rule-correct) gold and EQUIVALENT to "GOOD".
     run = make_run(tmp_path, [(item.id, f"\\boxed{{{item.answer.strip()}}}"),
                               (item.id, "\\boxed{x = GOOD}"), (item.id, "\\boxed{x = nope}")])
-    results = score_run(run, judge=JudgeSettings(base_url=scripted, model="judge", scope="all"))
+    results = score_run(run, Console(), {"judge": JudgeSettings(base_url=scripted, model="judge", scope="all")})
     scores = by_key(run)
     assert scores[(item.id, 0)].verdict == "correct"  # rule-verified equality stands
     assert scores[(item.id, 1)].verdict == "correct"  # rule incorrect -> judge equivalent
@@ -194,21 +196,21 @@ def test_server_dying_midway_keeps_finished_verdicts(scripted: str, tmp_path: Pa
                               (prose[2].id, "\\boxed{GOOD c}")])
     _Scripted.die_after = 1
     settings = JudgeSettings(base_url=scripted, model="judge", concurrency=1)
-    results = score_run(run, judge=settings)
+    results = score_run(run, Console(), {"judge": settings})
     verdicts = sorted(s.verdict for s in by_key(run).values())
     assert verdicts.count("judge_error") == 2 and len(verdicts) == 3
     assert any("judge: the server failed" in w and "run `vt-eval score` again" in w
                for w in results.warnings)
     assert len((run.path / "judge_cache.jsonl").read_text().splitlines()) == 1
     _Scripted.die_after = None
-    again = judge_block(score_run(run, judge=settings))
+    again = judge_block(score_run(run, Console(), {"judge": settings}))
     assert again["cache_hits"] == 1 and again["judge_errors"] == 0
 
 
 def test_non_json_reply_is_judge_error_never_wrong(scripted: str, tmp_path: Path, imo_items) -> None:
     prose, _ = imo_items
     run = make_run(tmp_path, [(prose[0].id, "\\boxed{NOTJSON}")])
-    results = score_run(run, judge=JudgeSettings(base_url=scripted, model="judge"))
+    results = score_run(run, Console(), {"judge": JudgeSettings(base_url=scripted, model="judge")})
     [score] = by_key(run).values()
     assert score.verdict == "judge_error" and "unparsable response" in score.explanation
     assert results.warnings
@@ -218,13 +220,13 @@ def test_nothing_listening_is_a_clear_error(tmp_path: Path, imo_items) -> None:
     prose, _ = imo_items
     run = make_run(tmp_path, [(prose[0].id, "\\boxed{x}")])
     with pytest.raises(BackendError, match="no OpenAI-compatible server answers"):
-        score_run(run, judge=JudgeSettings(base_url="http://127.0.0.1:9/v1", model="m"))
+        score_run(run, Console(), {"judge": JudgeSettings(base_url="http://127.0.0.1:9/v1", model="m")})
 
 
 def test_no_server_needed_when_nothing_needs_judging(tmp_path: Path, imo_items) -> None:
     _, numeric = imo_items
     run = make_run(tmp_path, [(numeric[0].id, "\\boxed{1}")])
-    results = score_run(run, judge=JudgeSettings(base_url="http://127.0.0.1:9/v1", model="m"))
+    results = score_run(run, Console(), {"judge": JudgeSettings(base_url="http://127.0.0.1:9/v1", model="m")})
     assert judge_block(results)["judged_samples"] == 0
 
 
@@ -236,7 +238,7 @@ def test_real_fixture_model_as_judge(openai_server: object, tmp_path: Path, imo_
                               (prose[1].id, "\\boxed{42}")])
     settings = JudgeSettings(base_url=openai_server.base_url, model=openai_server.model,
                              attempts=1, max_tokens=24, temperature=0.0, concurrency=1)
-    results = score_run(run, judge=settings)
+    results = score_run(run, Console(), {"judge": settings})
     judge = judge_block(results)
     scores = list(by_key(run).values())
     print("fixture judge:", {k: judge[k] for k in ("judge_errors", "transitions", "calls_sent")},
@@ -251,5 +253,5 @@ def test_real_fixture_model_as_judge(openai_server: object, tmp_path: Path, imo_
     assert len(cache_lines) == 2 - errors
     for s in scores:
         assert s.details["judge"]["model"] == openai_server.model
-    again = judge_block(score_run(run, judge=settings))
+    again = judge_block(score_run(run, Console(), {"judge": settings}))
     assert again["cache_hits"] == 2 - errors and again["calls_sent"] == errors

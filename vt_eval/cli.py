@@ -103,7 +103,7 @@ def run_config(args: argparse.Namespace) -> EvalConfig:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from vt_eval.runner import execute_run
+    from vt_eval.pipeline import execute_run
     from vt_eval.terminal import print_results
     results = execute_run(run_config(args), args.run_id, args.data_dir, console)
     print_results(console, results)
@@ -112,8 +112,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_score(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.grading.base import GradingOptions
+    from vt_eval.pipeline import score_run
     from vt_eval.rundir import RunDir
-    from vt_eval.scoring import score_run
     from vt_eval.terminal import print_results
     run = RunDir(args.run_dir)
     config = run.load_config()
@@ -132,7 +132,8 @@ def cmd_score(args: argparse.Namespace, console: Console) -> int:
         judge = JudgeSettings(base_url=args.judge_base_url, model=args.judge_model,
                               scope=args.judge_scope, attempts=max(1, args.judge_attempts),
                               max_tokens=args.judge_max_tokens, cache_path=args.judge_cache)
-    print_results(console, score_run(run, options, exclude, on_progress=console.print, judge=judge))
+    settings = {"grading": options, "exclude": exclude, "judge": judge}
+    print_results(console, score_run(run, console, settings))
     return 0
 
 

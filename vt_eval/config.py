@@ -29,9 +29,13 @@ class ModelConfig(_Section):
     base_url: str = ""
 
 
-class SamplingConfig(_Section):
-    temperature: float = Field(1.0, ge=0.0)
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
+class SamplingParams(_Section):
+    """Sampling settings: the [sampling] section, and what every backend call receives.
+
+    `seed` is the run seed; each request carries its own per-sample seed derived from it."""
+
+    temperature: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    top_p: float = Field(0.95, gt=0.0, le=1.0, allow_inf_nan=False)
     top_k: int = -1  # -1 disables top-k
     max_tokens: int = Field(1024, gt=0)
     seed: int = 0
@@ -64,6 +68,13 @@ class OpenAIConfig(_Section):
     api_key_env: str = "OPENAI_API_KEY"
 
 
+class TransformersConfig(_Section):
+    # Rows generated together; 0 = the default for the device (8 on CPU, 32 on CUDA).
+    batch_size: int = Field(0, ge=0)
+    # Torch intra-op threads; 0 = the cores this process may use (os.sched_getaffinity).
+    threads: int = Field(0, ge=0)
+
+
 class VLLMConfig(_Section):
     tensor_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1)
@@ -73,10 +84,11 @@ class VLLMConfig(_Section):
 
 class EvalConfig(_Section):
     model: ModelConfig = ModelConfig()
-    sampling: SamplingConfig = SamplingConfig()
+    sampling: SamplingParams = SamplingParams()
     run: RunSection = RunSection()
     grading: GradingConfig = GradingConfig()
     openai: OpenAIConfig = OpenAIConfig()
+    transformers: TransformersConfig = TransformersConfig()
     vllm: VLLMConfig = VLLMConfig()
 
     def to_toml(self) -> str:

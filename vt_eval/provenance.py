@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import socket
 import subprocess
@@ -11,19 +10,14 @@ from typing import Any
 
 from vt_eval import __version__
 from vt_eval.resources import repo_root
+from vt_eval.util import package_versions as versions_of
 
 PACKAGES = ("vt-eval", "vllm", "transformers", "torch", "math-verify", "latex2sympy2_extended",
             "sympy", "gguf", "datasets", "numpy", "lm-eval", "datasketch")
 
 
 def package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return versions_of(PACKAGES)
 
 
 def git_commit() -> dict[str, Any]:

@@ -18,21 +18,13 @@ Verdict = Literal[
     "grader_error",    # the grader failed (bad gold, crash): never silently wrong
     "judge_error",     # the LLM judge gave no parsable verdict (or died): counted apart, never wrong
 ]
+GOLD_CLUSTER = "\u2713gold"  # every correct answer is equivalent to the gold, hence one cluster
 VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "no_answer", "truncated", "needs_judge",
                                  "grader_timeout", "grader_error", "judge_error")
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SampleKey(_Record):
-    benchmark: str
-    item_id: str
-    sample_index: int
-
-    def as_tuple(self) -> tuple[str, str, int]:
-        return (self.benchmark, self.item_id, self.sample_index)
 
 
 class Sample(_Record):
@@ -70,10 +62,10 @@ class Score(_Record):
     grader: str  # name/version, e.g. "math/1"
     details: dict[str, Any] = Field(default_factory=dict)
 
+    # "Same answer" by the benchmark's own equivalence (maj@k and CLR vote over these); every
+    # correct answer shares GOLD_CLUSTER; None = no answer to vote for.
+    cluster: str | None = None
+
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.benchmark, self.item_id, self.sample_index)
-
-    @property
-    def is_correct(self) -> bool:
-        return self.verdict == "correct"

@@ -36,6 +36,7 @@ class SubsetScore(_Model):
 class BenchmarkResult(_Model):
     benchmark: str
     title: str
+    grader: str  # tag, e.g. "math/1"
     k: int
     complete: bool
     items_planned: int
@@ -57,14 +58,20 @@ class BenchmarkResult(_Model):
     clean: SubsetScore | None = None
     warnings: list[str]
     per_item: list[ItemResult]
-    # Grader- or judge-specific metrics (IFEval's four accuracies, GPQA letter distributions, judge).
+    # Grader- or stage-specific metrics by their name (IFEval's four accuracies, GPQA letter
+    # distributions, the judge, CLR), and their one-line summaries for terminal and reports.
     extra_metrics: dict[str, Any] = Field(default_factory=dict)
+    summary: list[str] = Field(default_factory=list)
+
+
+RESULTS_SCHEMA = 2
 
 
 class RunResults(_Model):
+    schema_version: int = RESULTS_SCHEMA
     run_id: str
     scored_at: str
     graders: dict[str, str]
-    policies: dict[str, str]
+    policies: dict[str, dict[str, str]]  # by grader tag, plus "metrics" and optional stages
     benchmarks: list[BenchmarkResult]
     warnings: list[str]

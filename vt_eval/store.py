@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from vt_eval.util import write_text_atomic
 
 from vt_eval.errors import DataError
 
@@ -92,15 +94,5 @@ class JsonlWriter:
         self.close()
 
 
-def write_records_atomic(path: Path, records: list[BaseModel]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(record.model_dump_json() + "\n")
-    tmp.replace(path)
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    tmp.replace(path)
+def write_records_atomic(path: Path, records: Sequence[BaseModel]) -> None:
+    write_text_atomic(path, "".join(record.model_dump_json() + "\n" for record in records))

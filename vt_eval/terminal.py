@@ -54,8 +54,8 @@ def print_results(console: Console, results: RunResults) -> None:
             console.print(f"[yellow]warning[/] {r.benchmark}: {r.ungraded_samples} sample(s) could "
                           f"not be graded (timeout/error); they count as not correct")
     for r in results.benchmarks:
-        for line in _extra_lines(r):
-            console.print(f"{r.benchmark}: {line}", highlight=False)
+        for line in r.summary:
+            console.print(f"{r.benchmark}: {line}", highlight=False, markup=False)
     for warning in results.warnings:
         console.print(f"[yellow]warning[/] {escape(warning)}")
     console.print("avg@k = mean accuracy over k samples (\"Pass@1\" in the papers); reference: "
@@ -79,28 +79,3 @@ def print_sample(console: Console, sample: Sample, score: Score | None, tail_cha
     console.print(f"[bold]verdict[/]: {score.verdict}  ({score.grader})")
     console.print(f"[bold]why[/]: {escape(score.explanation)}", highlight=False)
 
-
-def _extra_lines(r: BenchmarkResult) -> list[str]:
-    """One-line summaries of extra_metrics (IFEval's four accuracies, GPQA letters, the judge)."""
-    lines = []
-    if ifeval := r.extra_metrics.get("ifeval"):
-        lines.append("IFEval prompt strict {} / loose {}, instruction strict {} / loose {}; no final "
-                     "answer {}".format(*(_pct(ifeval[k]) for k in (
-                         "prompt_level_strict_acc", "prompt_level_loose_acc",
-                         "inst_level_strict_acc", "inst_level_loose_acc")), ifeval["no_final_answer"]))
-    if gpqa := r.extra_metrics.get("gpqa"):
-        lines.append(f"gold letters {gpqa['gold_letter_distribution']}, answered letters "
-                     f"{gpqa['answer_letter_distribution']}")
-    if code := r.extra_metrics.get("code"):
-        difficulty = ", ".join(f"{name} {_pct(v['accuracy'])} ({v['samples']})"
-                               for name, v in code["by_difficulty"].items())
-        lines.append(f"code outcomes {code['outcomes']}; by difficulty: {difficulty}")
-    judge = r.extra_metrics.get("judge")
-    if judge and judge.get("judged_samples"):
-        rule, final, agree = judge["rule_graded"], judge["judge_graded"], judge["agreement"]
-        lines.append(f"judge {judge['model']} ({judge['prompt_version']}): rule-graded avg@k "
-                     f"{_pct(rule['avg_at_k'])} on {rule['items_scored']} items, judge-graded "
-                     f"{_pct(final['avg_at_k'])} on {final['items_scored']}; {judge['judged_samples']} "
-                     f"samples judged, {judge['judge_errors']} judge_error, agreement "
-                     f"{agree['agreed']}/{agree['samples']}")
-    return lines

@@ -1,10 +1,47 @@
-"""Pick and build a backend from the run configuration."""
+"""The backend registry: each backend paired with the config section it reads.
+
+Adding a backend is one module with a class implementing `Backend` plus one entry in BACKENDS.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from vt_eval.backends.base import Backend
 from vt_eval.config import EvalConfig
+from vt_eval.errors import ConfigError
 from vt_eval.models import resolve_model
+
+
+def _transformers(config: EvalConfig) -> Backend:
+    from vt_eval.backends.transformers_backend import TransformersBackend
+    return TransformersBackend(resolve_model(config.model.name), config.transformers)
+
+
+def _openai(config: EvalConfig) -> Backend:
+    from vt_eval.backends.openai_backend import OpenAIBackend
+    return OpenAIBackend(config.model.base_url, config.model.name, config.openai)
+
+
+def _vllm(config: EvalConfig) -> Backend:
+    from vt_eval.backends.vllm_backend import VLLMBackend, require_vllm
+    require_vllm()
+    return VLLMBackend(resolve_model(config.model.name), config.vllm, config.sampling.seed)
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    section: str  # the EvalConfig section holding this backend's settings
+    build: Callable[[EvalConfig], Backend]
+
+
+BACKENDS: dict[str, BackendSpec] = {
+    "transformers": BackendSpec("transformers", "transformers", _transformers),
+    "openai": BackendSpec("openai", "openai", _openai),
+    "vllm": BackendSpec("vllm", "vllm", _vllm),
+}
 
 
 def resolve_backend_name(config: EvalConfig) -> str:
@@ -18,13 +55,6 @@ def resolve_backend_name(config: EvalConfig) -> str:
 
 
 def make_backend(config: EvalConfig, backend_name: str) -> Backend:
-    if backend_name == "openai":
-        from vt_eval.backends.openai_backend import OpenAIBackend
-        return OpenAIBackend(config.model.base_url, config.model.name, config.openai)
-    ref = resolve_model(config.model.name)
-    if backend_name == "vllm":
-        from vt_eval.backends.vllm_backend import VLLMBackend, require_vllm
-        require_vllm()
-        return VLLMBackend(ref, config.vllm, config.sampling.seed)
-    from vt_eval.backends.transformers_backend import TransformersBackend
-    return TransformersBackend(ref)
+    if backend_name not in BACKENDS:
+        raise ConfigError(f"unknown backend '{backend_name}'; known: {', '.join(BACKENDS)}")
+    return BACKENDS[backend_name].build(config)

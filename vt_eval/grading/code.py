@@ -21,17 +21,21 @@ unless the run was started with --unsafe-no-sandbox (GradingOptions.unsafe_no_sa
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from vt_eval.cards import Card
+from vt_eval.code.select import select_items
+from vt_eval.config import RunSection
 from vt_eval.code.judge import CodeProblem, JudgeSettings, judge
 from vt_eval.code.lcb import lcb_messages, problem_from_row
 from vt_eval.code.leetcode import problem_from_local
 from vt_eval.data import Item
 from vt_eval.errors import DataError
-from vt_eval.grading.base import GradeTask, Grader, GradingOptions, Prompt
+from vt_eval.grading.base import GradeTask, Grader, GraderOptions, GradingOptions, Prompt
 from vt_eval.grading.extract import final_part
 from vt_eval.records import Score
 from vt_eval.sandbox import Limits, Sandbox, SandboxConfig
@@ -55,32 +59,44 @@ def extract_code(response: str) -> tuple[str | None, str]:
     return code, f"last code block ({where})"
 
 
-def _float(card: Card, key: str, default: float) -> float:
-    value = card.options.get(key, default)
-    return float(value) if isinstance(value, (int, float, str)) else default
+class CodeOptions(GraderOptions):
+    format: Literal["lcb", "leetcode"] = "lcb"
+    prompt_style: Literal["single_turn", "system"] = "single_turn"
+    test_timeout_s: float = Field(6.0, gt=0, allow_inf_nan=False)
+    problem_timeout_s: float = Field(120.0, gt=0, allow_inf_nan=False)
+    memory_mb: int = Field(2048, gt=0)
+    float_tolerance: float | None = Field(None, ge=0, allow_inf_nan=False)
+    # Item selection (see vt_eval.code.select): dates YYYY-MM-DD, contest slugs or titles.
+    since: str | None = None
+    until: str | None = None
+    contest_after: str | None = None
+    contests: list[str] | None = None
+
+
+def code_options(card: Card) -> CodeOptions:
+    return CodeGrader().options(card)
 
 
 def build_problem(card: Card, item: Item) -> CodeProblem:
-    fmt = card.options.get("format", "lcb")
+    options = code_options(card)
     row = dict(item.row)
-    if fmt == "leetcode":
-        if "float_tolerance" in card.options:
-            row["tolerance"] = _float(card, "float_tolerance", 1e-5)
+    if options.format == "leetcode":
+        if options.float_tolerance is not None:
+            row["tolerance"] = options.float_tolerance
         return problem_from_local(row)
-    if fmt == "lcb":
-        return problem_from_row(row, tolerance=_float(card, "float_tolerance", 0.0))
-    raise DataError(f"{card.name}: unknown code format {fmt!r} (expected 'lcb' or 'leetcode')")
+    return problem_from_row(row, tolerance=options.float_tolerance or 0.0)
 
 
 def settings_for(card: Card) -> JudgeSettings:
-    return JudgeSettings(test_timeout_s=_float(card, "test_timeout_s", 6.0),
-                         problem_timeout_s=_float(card, "problem_timeout_s", 120.0),
-                         limits=Limits(memory_mb=int(_float(card, "memory_mb", 2048))))
+    options = code_options(card)
+    return JudgeSettings(test_timeout_s=options.test_timeout_s,
+                         problem_timeout_s=options.problem_timeout_s,
+                         limits=Limits(memory_mb=options.memory_mb))
 
 
 def item_facts(card: Card, item: Item) -> dict[str, Any]:
     row = item.row
-    if card.options.get("format", "lcb") == "leetcode":
+    if code_options(card).format == "leetcode":
         return {"difficulty": str(row.get("difficulty", "")).lower(), "platform": "leetcode",
                 "contest": row.get("contest_slug"), "contest_date": row.get("date")}
     return {"difficulty": str(row.get("difficulty", "")).lower(),
@@ -91,13 +107,24 @@ def item_facts(card: Card, item: Item) -> dict[str, Any]:
 class CodeGrader(Grader):
     name = "code"
     version = "1"
+    Options = CodeOptions
+    policies = {
+        "answer": "the last fenced code block after the reasoning (LiveCodeBench's rule)",
+        "correct": "passes every hidden test in the sandbox; the first failure stops the sample",
+        "truncation": "a response that hit max tokens is truncated (not correct)",
+    }
+
+    def select_items(self, card: Card, items: Sequence[Item], run: RunSection) -> list[Item]:
+        """Date windows and contests: flags win over the card's options."""
+        return select_items(card, self.options(card), items, run.since or None,
+                            run.until or None, run.contest_after or None)
 
     def prompt(self, card: Card, item: Item, sample_index: int, run_seed: int) -> Prompt:
-        style = str(card.options.get("prompt_style", "single_turn"))
+        style = self.options(card).prompt_style
         return Prompt(messages=lcb_messages(item.question, str(item.row.get("starter_code") or ""),
                                             style), extra={})
 
-    def grade(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
+    def grade_answers(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
         runnable: list[tuple[GradeTask, str]] = []
         for task in tasks:
             settled = self._settle(task)
@@ -144,20 +171,26 @@ class CodeGrader(Grader):
             for sandbox in opened:
                 sandbox.close()
 
+    def truncated_details(self, task: GradeTask) -> tuple[str | None, dict[str, Any]]:
+        code, _ = extract_code(task.sample.response)
+        return code, {"outcome": "truncated", **item_facts(task.card, task.item)}
+
     def _settle(self, task: GradeTask) -> Score | str:
         sample = task.sample
         facts = item_facts(task.card, task.item)
         code, where = extract_code(sample.response)
-        if sample.finish_reason == "length":
-            return self.score(task, "truncated", code,
-                              f"generation hit max tokens after {sample.completion_tokens} tokens",
-                              outcome="truncated", **facts)
         if code is None:
             return self.score(task, "no_answer", None, where, outcome="no_code", **facts)
         return code
 
-    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> dict[str, Any]:
-        return {"code": code_metrics(scores)}
+    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> CodeMetrics:
+        return code_metrics(scores)
+
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        m = CodeMetrics.model_validate(metrics)
+        difficulty = ", ".join(f"{name} {100 * v.accuracy:.1f}% ({v.samples})"
+                               for name, v in m.by_difficulty.items())
+        return [f"code outcomes {m.outcomes}; by difficulty: {difficulty}"]
 
     def _verdict(self, task: GradeTask, code: str, outcome: str, message: str,
                  details: dict[str, Any]) -> Score:
@@ -174,21 +207,33 @@ class CodeGrader(Grader):
         return self.score(task, "grader_error", short, f"{outcome}: {message}", **details)
 
 
-def _accuracy_by(scores: Sequence[Score], field: str) -> dict[str, dict[str, float | int]]:
+class GroupAccuracy(BaseModel):
+    samples: int
+    accuracy: float
+
+
+class CodeMetrics(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    outcomes: dict[str, int]  # why samples failed: one count per outcome
+    by_difficulty: dict[str, GroupAccuracy]
+    by_platform: dict[str, GroupAccuracy]
+
+
+def _accuracy_by(scores: Sequence[Score], key: str) -> dict[str, GroupAccuracy]:
     groups: dict[str, list[int]] = {}
     for score in scores:
-        counts = groups.setdefault(str(score.details.get(field) or "?"), [0, 0])
+        counts = groups.setdefault(str(score.details.get(key) or "?"), [0, 0])
         counts[0] += score.verdict == "correct"
         counts[1] += 1
-    return {name: {"samples": n, "accuracy": c / n} for name, (c, n) in sorted(groups.items())}
+    return {name: GroupAccuracy(samples=n, accuracy=c / n) for name, (c, n) in sorted(groups.items())}
 
 
-def code_metrics(scores: Sequence[Score]) -> dict[str, Any]:
+def code_metrics(scores: Sequence[Score]) -> CodeMetrics:
     """Per-difficulty and per-platform accuracy, and why samples failed (one count per outcome)."""
     outcomes: dict[str, int] = {}
     for score in scores:
         outcome = str(score.details.get("outcome") or score.verdict)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return {"outcomes": dict(sorted(outcomes.items())),
-            "by_difficulty": _accuracy_by(scores, "difficulty"),
-            "by_platform": _accuracy_by(scores, "platform")}
+    return CodeMetrics(outcomes=dict(sorted(outcomes.items())),
+                       by_difficulty=_accuracy_by(scores, "difficulty"),
+                       by_platform=_accuracy_by(scores, "platform"))

@@ -21,15 +21,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from vt_eval.cards import Card
 from vt_eval.data import Item
 from vt_eval.errors import DataError
-from vt_eval.grading.base import GradeTask, Grader, GradingOptions, Prompt
+from vt_eval.grading.base import GradeTask, Grader, GraderOptions, GradingOptions, Prompt
 from vt_eval.grading.extract import final_part, last_boxed
-from vt_eval.records import Score
+from vt_eval.records import GOLD_CLUSTER, Score
 
 CORRECT = "Correct Answer"
 INCORRECT = ("Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
@@ -104,12 +106,27 @@ def extract_letter(response: str) -> tuple[str | None, str]:
     return None, f"no \\boxed{{}} letter and no 'Answer: X' line ({where})"
 
 
+class GPQAOptions(GraderOptions):
+    zip_member: str  # the CSV inside the encrypted upstream zip (read by the loader)
+    zip_password: str
+    # Two Diamond items repeat an incorrect option: "dedupe" shows it once, "keep" shows all four.
+    duplicate_options: Literal["dedupe", "keep"] = "dedupe"
+
+
 class GPQAGrader(Grader):
     name = "gpqa"
     version = "1"
+    Options = GPQAOptions
+    policies = {
+        "options": "options shown in a per-(run seed, question, sample) keyed-hash order, recorded "
+                   "in each sample",
+        "answer": "the last \\boxed{} letter after the reasoning, else the last 'Answer: X' line; a "
+                  "letter that is not an option is no_answer",
+        "clusters": "answers vote by the option chosen (its source column), not by its letter",
+    }
 
     def prompt(self, card: Card, item: Item, sample_index: int, run_seed: int) -> Prompt:
-        options = item_options(item, str(card.options.get("duplicate_options", "dedupe")))
+        options = item_options(item, self.options(card).duplicate_options)
         key = permutation_key(run_seed, item.id, sample_index)
         shown = [options[i] for i in option_order(len(options), key)]
         block = "\n".join(f"{LETTERS[n]}) {text}" for n, (_, text) in enumerate(shown))
@@ -122,9 +139,19 @@ class GPQAGrader(Grader):
                                                                                  sample_index)}
         return Prompt(messages=messages, extra=extra)
 
-    def grade(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
+    def grade_answers(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
         for task in tasks:
             yield self._grade_one(task)
+
+    def truncated_details(self, task: GradeTask) -> tuple[str | None, dict[str, Any]]:
+        extra = task.sample.prompt_extra
+        return None, {"gold_letter": extra.get("gold_letter"), "letters": extra.get("letters")}
+
+    def cluster_keys(self, scores: Sequence[Score], options: GradingOptions) -> list[str | None]:
+        """Letters differ between samples (each has its own option order): vote by option."""
+        return [GOLD_CLUSTER if s.verdict == "correct" else
+                f"option:{s.details['option_column']}" if "option_column" in s.details else None
+                for s in scores]
 
     def _grade_one(self, task: GradeTask) -> Score:
         sample = task.sample
@@ -139,9 +166,6 @@ class GPQAGrader(Grader):
             return self.score(task, "grader_error", None, "recorded gold letter does not point at "
                               "the correct answer")
         facts = {"gold_letter": gold_letter, "letters": letters}
-        if sample.finish_reason == "length":
-            return self.score(task, "truncated", None, "generation hit max tokens after "
-                              f"{sample.completion_tokens} tokens", **facts)
         letter, how = extract_letter(sample.response)
         if letter is None:
             return self.score(task, "no_answer", None, how, **facts)
@@ -154,11 +178,25 @@ class GPQAGrader(Grader):
         return self.score(task, verdict, chosen, f"chose {letter} ({column}); gold {gold_letter}; "
                           f"{how}", letter=letter, option_column=column, **facts)
 
-    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> dict[str, Any]:
+    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> GPQAMetrics:
         return gpqa_metrics(tasks, scores)
 
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        m = GPQAMetrics.model_validate(metrics)
+        return [f"gold letters {m.gold_letter_distribution}, answered letters "
+                f"{m.answer_letter_distribution}"]
 
-def gpqa_metrics(tasks: Sequence[GradeTask], scores: Sequence[Score]) -> dict[str, Any]:
+
+class GPQAMetrics(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    gold_letter_distribution: dict[str, int]
+    answer_letter_distribution: dict[str, int]
+    not_correct_by_verdict: dict[str, int]
+    accuracy_by_domain: dict[str, float]
+    permutation: str
+
+
+def gpqa_metrics(tasks: Sequence[GradeTask], scores: Sequence[Score]) -> GPQAMetrics:
     gold = Counter(s.details["gold_letter"] for s in scores if "gold_letter" in s.details)
     answered = Counter(s.details["letter"] for s in scores if "letter" in s.details)
     reasons = Counter(s.verdict for s in scores if s.verdict != "correct")
@@ -168,11 +206,11 @@ def gpqa_metrics(tasks: Sequence[GradeTask], scores: Sequence[Score]) -> dict[st
         counts = by_domain.setdefault(domain_of.get(s.item_id, "?"), [0, 0])
         counts[0] += s.verdict == "correct"
         counts[1] += 1
-    return {"gpqa": {
+    return GPQAMetrics.model_validate({
         "gold_letter_distribution": dict(sorted(gold.items())),
         "answer_letter_distribution": dict(sorted(answered.items())),
         "not_correct_by_verdict": dict(sorted(reasons.items())),
         "accuracy_by_domain": {d: c / n for d, (c, n) in sorted(by_domain.items())},
         "permutation": f"{PERMUTATION_VERSION}: options sorted by blake2b('{PERMUTATION_VERSION}/"
                        f"<run seed>/<question id>/<sample index>/<option index>')",
-    }}
+    })

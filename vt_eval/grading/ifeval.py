@@ -14,15 +14,16 @@ Policies (also in each Score's explanation):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from vt_eval.cards import Card
 from vt_eval.data import Item
 from vt_eval.errors import DataError
 from vt_eval.grading.base import GradeTask, Grader, GradingOptions, Prompt
 from vt_eval.grading.extract import final_part
-from vt_eval.grading.pool import TimeoutPool
 from vt_eval.ifeval.checks import IFEvalRow, IFEvalRowError, parse_row, randomised_args
 from vt_eval.records import Score
 
@@ -50,7 +51,7 @@ class IFEvalGrader(Grader):
         ifeval_row(item)  # fail at plan time, before any generation, on rows we cannot grade
         return super().prompt(card, item, sample_index, run_seed)
 
-    def grade(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
+    def grade_answers(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
         pending: list[tuple[GradeTask, IFEvalRow, str]] = []
         for task in tasks:
             try:
@@ -65,18 +66,25 @@ class IFEvalGrader(Grader):
                 pending.append((task, row, settled))
         if not pending:
             return
-        with TimeoutPool(WORKER, options.workers, options.timeout_s) as pool:
-            for result in pool.map(row.payload(text) for _, row, text in pending):
+        with self.worker_pool(options) as pool:
+            for result in pool.map(WORKER, (row.payload(text) for _, row, text in pending)):
                 task, row, text = pending[result.index]
                 yield self._from_result(task, row, text, result)
+
+    def truncated(self, task: GradeTask) -> Score:
+        try:
+            row = ifeval_row(task.item)
+        except DataError as exc:
+            return self.score(task, "grader_error", None, str(exc))
+        failed = [False] * len(row.instruction_ids)
+        return self.score(task, "truncated", None, f"generation hit max tokens after "
+                          f"{task.sample.completion_tokens} tokens; no instruction counts as "
+                          f"followed", instructions=list(row.instruction_ids), strict=failed,
+                          loose=failed)
 
     def _settle_without_checks(self, task: GradeTask, row: IFEvalRow) -> Score | str:
         sample = task.sample
         failed = [False] * len(row.instruction_ids)
-        if sample.finish_reason == "length":
-            return self.score(task, "truncated", None, f"generation hit max tokens after "
-                              f"{sample.completion_tokens} tokens; no instruction counts as followed",
-                              instructions=list(row.instruction_ids), strict=failed, loose=failed)
         final, where = final_part(sample.response)
         if final is None or not final.strip():
             why = where if final is None else f"nothing after the reasoning ({where})"
@@ -105,15 +113,47 @@ class IFEvalGrader(Grader):
         return self.score(task, "incorrect" if failed else "correct", excerpt, explanation,
                           instructions=ids, strict=strict, loose=loose, **extra)
 
-    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> dict[str, Any]:
+    def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> IFEvalMetrics | None:
         return ifeval_metrics(scores)
 
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        m = IFEvalMetrics.model_validate(metrics)
+        accuracies = (m.prompt_level_strict_acc, m.prompt_level_loose_acc, m.inst_level_strict_acc,
+                      m.inst_level_loose_acc)
+        return ["IFEval prompt strict {:.1f}% / loose {:.1f}%, instruction strict {:.1f}% / loose "
+                "{:.1f}%; no final answer {}".format(*(100 * a for a in accuracies),
+                                                     m.no_final_answer)]
 
-def ifeval_metrics(scores: Sequence[Score]) -> dict[str, Any]:
+
+class InstructionTypeAccuracy(BaseModel):
+    n: int
+    strict_acc: float
+    loose_acc: float
+
+
+class IFEvalMetrics(BaseModel):
+    """lm-eval's four accuracies over samples, per instruction type, and what could not be graded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    samples: int
+    samples_ungraded: int
+    prompt_level_strict_acc: float
+    prompt_level_loose_acc: float
+    inst_level_strict_acc: float
+    inst_level_loose_acc: float
+    instructions: int
+    no_final_answer: int
+    truncated: int
+    per_instruction_type: dict[str, InstructionTypeAccuracy]
+    checker: str
+    randomised_checker_args: list[str]
+
+
+def ifeval_metrics(scores: Sequence[Score]) -> IFEvalMetrics | None:
     """lm-eval's four accuracies over samples, plus per-instruction-type accuracy."""
     graded = [s for s in scores if "strict" in s.details and "loose" in s.details]
     if not graded:
-        return {}
+        return None
     inst_strict = [ok for s in graded for ok in s.details["strict"]]
     inst_loose = [ok for s in graded for ok in s.details["loose"]]
     per_type: dict[str, Counter[str]] = {}
@@ -123,8 +163,7 @@ def ifeval_metrics(scores: Sequence[Score]) -> dict[str, Any]:
             counts["n"] += 1
             counts["strict"] += bool(st)
             counts["loose"] += bool(lo)
-    return {
-        "ifeval": {
+    return IFEvalMetrics.model_validate({
             "samples": len(graded),
             "samples_ungraded": sum(bool(s.details.get("ungraded")) for s in graded)
             + len(scores) - len(graded),
@@ -143,5 +182,4 @@ def ifeval_metrics(scores: Sequence[Score]) -> dict[str, Any]:
             "checker": "lm-eval 0.4.13 lm_eval.tasks.ifeval (strict + loose)",
             "randomised_checker_args": sorted({f"{s.item_id}: {a}" for s in graded
                                                for a in s.details.get("randomised_args", [])}),
-        }
-    }
+    })

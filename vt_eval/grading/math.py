@@ -12,25 +12,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from vt_eval.grading.base import GradeTask, Grader, GradingOptions
 from vt_eval.grading.extract import extract_boxed_answer
-from vt_eval.grading.pool import TimeoutPool
-from vt_eval.records import Score
+from vt_eval.grading.pool import TaskResult
+from vt_eval.records import GOLD_CLUSTER, Score
 
 WORKER = "vt_eval.grading.math_verify_worker:grade_pair"
+CLUSTER_WORKER = "vt_eval.grading.math_cluster_worker:canonical_answer"
 
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _FUNCTION_DEF = re.compile(r"\b[A-Za-z]\s*\(\s*[a-z]\s*\)\s*=")
+_PLUS_MINUS = re.compile(r"\\pm(?![A-Za-z])")
 
 
 def normalise_answer(answer: str) -> str:
     text = answer.strip().strip("$").strip()
     text = re.sub(r"\\[,;!]|\\q?quad", " ", text)
     text = text.rstrip(" .")
-    if text.count("\\pm") == 1:
-        plus, minus = text.replace("\\pm", "+"), text.replace("\\pm", "-")
+    if len(_PLUS_MINUS.findall(text)) == 1:  # \pm, not \pmod or \pmb
+        plus, minus = _PLUS_MINUS.sub("+", text), _PLUS_MINUS.sub("-", text)
         text = f"{plus}, {minus}"
     return text
 
@@ -57,8 +60,17 @@ def judge_reason(gold: str) -> str | None:
 class MathGrader(Grader):
     name = "math"
     version = "1"
+    policies = {
+        "answer": "last \\boxed{} after the reasoning block; unboxed answers are no_answer",
+        "truncation": "a response that hit max tokens is truncated (not correct), whatever it holds",
+        "decimals": "a decimal approximating an exact gold is incorrect",
+        "ungraded": "grader_timeout/grader_error count as not correct and are shown apart",
+        "needs_judge": "items whose gold rules cannot settle are left out of the metrics and counted",
+        "clusters": "answers vote by canonical form (math-verify parse, exact numbers, simplified "
+                    "expressions): 1/2, 0.5 and \\frac{1}{2} are one answer",
+    }
 
-    def grade(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
+    def grade_answers(self, tasks: Sequence[GradeTask], options: GradingOptions) -> Iterator[Score]:
         pending: dict[tuple[str, str], list[tuple[GradeTask, str]]] = {}
         for task in tasks:
             settled = self._settle_without_math(task)
@@ -70,19 +82,17 @@ class MathGrader(Grader):
         if not pending:
             return
         pairs = list(pending)
-        with TimeoutPool(WORKER, options.workers, options.timeout_s) as pool:
-            for result in pool.map(pairs):
+        with self.worker_pool(options) as pool:
+            for result in pool.map(WORKER, pairs):
                 for task, answer in pending[pairs[result.index]]:
                     yield self._from_result(task, answer, result)
 
+    def truncated_details(self, task: GradeTask) -> tuple[str | None, dict[str, Any]]:
+        return extract_boxed_answer(task.sample.response).answer, {}
+
     def _settle_without_math(self, task: GradeTask) -> Score | str:
         """A Score when no math is needed, else the normalised extracted answer."""
-        sample = task.sample
-        if sample.finish_reason == "length":
-            tail = extract_boxed_answer(sample.response).answer
-            return self.score(task, "truncated", tail,
-                              f"generation hit max tokens after {sample.completion_tokens} tokens")
-        found = extract_boxed_answer(sample.response)
+        found = extract_boxed_answer(task.sample.response)
         if found.answer is None:
             return self.score(task, "no_answer", None, found.reason)
         reason = judge_reason(task.item.answer)
@@ -90,11 +100,23 @@ class MathGrader(Grader):
             return self.score(task, "needs_judge", found.answer, reason)
         return normalise_answer(found.answer)
 
-    def _from_result(self, task: GradeTask, answer: str, result: object) -> Score:
-        status = getattr(result, "status")
-        if status == "timeout":
-            return self.score(task, "grader_timeout", answer, f"math-verify {getattr(result, 'error')}")
-        if status == "error":
-            return self.score(task, "grader_error", answer, f"math-verify failed: {getattr(result, 'error')}")
-        verdict, explanation, parsed = getattr(result, "value")
+    def _from_result(self, task: GradeTask, answer: str, result: TaskResult) -> Score:
+        failed = self.from_pool_failure(task, answer, result, "math-verify")
+        if failed is not None:
+            return failed
+        verdict, explanation, parsed = result.value
         return self.score(task, verdict, answer, explanation, answer_parsed=parsed)
+
+    def cluster_keys(self, scores: Sequence[Score], options: GradingOptions) -> list[str | None]:
+        keys = [self.default_cluster(s) for s in scores]
+        wanted = sorted({normalise_answer(s.extracted) for s, k in zip(scores, keys)
+                         if k is not None and k != GOLD_CLUSTER and s.extracted})
+        if not wanted:
+            return keys
+        canonical: dict[str, str] = {}
+        with self.worker_pool(options) as pool:
+            for result in pool.map(CLUSTER_WORKER, wanted):
+                if result.status == "ok" and result.value:
+                    canonical[wanted[result.index]] = result.value
+        return [canonical.get(normalise_answer(s.extracted), k) if k not in (None, GOLD_CLUSTER)
+                and s.extracted else k for s, k in zip(scores, keys)]

@@ -3,6 +3,8 @@
 Untrusted model output can make sympy run for minutes; the only reliable stop is killing the
 process. Each worker handles one task at a time; a worker past its deadline is SIGKILLed and
 replaced, and its task is reported as timed out. A worker that dies is reported as an error.
+Workers are generic (each task names its "module:function"), so one pool serves every grader of a
+run: `vt-eval score` pays the start-up once, not once per benchmark.
 """
 
 from __future__ import annotations
@@ -31,18 +33,20 @@ def _resolve(target: str) -> Callable[[Any], Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def worker_main(target: str, read_fd: int, write_fd: int) -> None:
+def worker_main(read_fd: int, write_fd: int) -> None:
     """Serve tasks from the parent until it closes the pipe."""
-    fn = _resolve(target)
+    functions: dict[str, Callable[[Any], Any]] = {}
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     while True:
         try:
             message = inbox.recv()
         except EOFError:
             return
-        index, payload = message
+        index, target, payload = message
         try:
-            outbox.send((index, "ok", fn(payload), ""))
+            if target not in functions:
+                functions[target] = _resolve(target)
+            outbox.send((index, "ok", functions[target](payload), ""))
         except Exception as exc:  # a grader bug must become a reported error, not a dead pool
             outbox.send((index, "error", None, f"{type(exc).__name__}: {exc}"))
 
@@ -50,13 +54,13 @@ def worker_main(target: str, read_fd: int, write_fd: int) -> None:
 class _Worker:
     """A separate Python process (not a fork: the parent may hold torch threads)."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from vt_eval.grading.pool import worker_main; "
-             "worker_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))",
-             target, str(to_child_r), str(from_child_w)],
+             "worker_main(int(sys.argv[1]), int(sys.argv[2]))",
+             str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
@@ -65,12 +69,12 @@ class _Worker:
         self.task: int | None = None
         self.deadline = 0.0
 
-    def submit(self, index: int, payload: Any, timeout_s: float) -> None:
+    def submit(self, index: int, target: str, payload: Any, timeout_s: float) -> None:
         self.task = index
         # The deadline starts when the task is sent; a fresh worker's import time is not billed
         # to the task because the child imports before it first reads.
         self.deadline = time.monotonic() + timeout_s
-        self.outbox.send((index, payload))
+        self.outbox.send((index, target, payload))
 
     def kill(self) -> None:
         self.process.kill()
@@ -78,10 +82,10 @@ class _Worker:
         self.conn.close()
         self.outbox.close()
 
-    def stop(self) -> None:
-        self.outbox.close()
+    def stop(self, deadline: float) -> None:
+        """Wait for the exit the closed pipe asked for (until `deadline`), else kill."""
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -89,12 +93,12 @@ class _Worker:
 
 
 class TimeoutPool:
-    """`map` payloads through `target` ("module:function") with a per-task timeout."""
+    """`map` payloads through a "module:function" target with a per-task timeout."""
 
-    def __init__(self, target: str, workers: int, timeout_s: float) -> None:
-        self.target = target
+    def __init__(self, workers: int, timeout_s: float) -> None:
         self.timeout_s = timeout_s
-        self._workers = [_Worker(target) for _ in range(max(1, workers))]
+        self.size = max(1, workers)
+        self._workers: list[_Worker] = []  # started by the first map: a pool nobody uses is free
 
     def __enter__(self) -> TimeoutPool:
         return self
@@ -103,12 +107,18 @@ class TimeoutPool:
         self.close()
 
     def close(self) -> None:
+        """Ask every worker to exit at once, then wait for all of them (5 s in total)."""
         for worker in self._workers:
-            worker.stop()
+            worker.outbox.close()
+        deadline = time.monotonic() + 5
+        for worker in self._workers:
+            worker.stop(deadline)
         self._workers = []
 
-    def map(self, payloads: Iterable[Any]) -> Iterator[TaskResult]:
+    def map(self, target: str, payloads: Iterable[Any]) -> Iterator[TaskResult]:
         """Yield one TaskResult per payload, in completion order."""
+        if not self._workers:
+            self._workers = [_Worker() for _ in range(self.size)]
         pending = iter(enumerate(payloads))
         exhausted = False
         busy: dict[Connection, _Worker] = {}
@@ -119,7 +129,7 @@ class TimeoutPool:
                     if nxt is None:
                         exhausted = True
                         break
-                    worker.submit(nxt[0], nxt[1], self.timeout_s)
+                    worker.submit(nxt[0], target, nxt[1], self.timeout_s)
                     busy[worker.conn] = worker
             if not busy:
                 return
@@ -150,5 +160,5 @@ class TimeoutPool:
         assert task is not None
         worker.kill()
         position = self._workers.index(worker)
-        self._workers[position] = _Worker(self.target)
+        self._workers[position] = _Worker()
         return TaskResult(task, status, None, error)

@@ -28,11 +28,11 @@ from vt_eval.backends.base import Request, SamplingParams
 from vt_eval.cards import Card
 from vt_eval.data import Item
 from vt_eval.errors import BackendError
-from vt_eval.generate import now_iso
 from vt_eval.judge.cache import CacheEntry, JudgeCache, cache_key
 from vt_eval.judge.parse import parse_verdict
 from vt_eval.judge.prompt import PROMPT_VERSION, judge_messages
 from vt_eval.records import Score
+from vt_eval.util import now_iso
 
 Scope = Literal["needs_judge", "incorrect", "all"]
 SCOPES: tuple[Scope, ...] = ("needs_judge", "incorrect", "all")
@@ -80,7 +80,8 @@ def wants_judge(score: Score, scope: Scope) -> bool:
 
 
 def card_judged(card: Card) -> bool:
-    return str(card.options.get("judge", "on")) != "off"
+    from vt_eval.grading import get_grader
+    return get_grader(card.grader).options(card).judge != "off"
 
 
 class _Calls:

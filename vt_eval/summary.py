@@ -1,4 +1,4 @@
-"""Scores -> per-benchmark metrics (pure functions; no I/O)."""
+"""Scores -> per-benchmark metrics (pure functions; no I/O). The aggregate stage calls these."""
 
 from __future__ import annotations
 
@@ -7,21 +7,16 @@ from collections.abc import Sequence
 
 from vt_eval.cards import Card
 from vt_eval.data import Item
-from vt_eval.grading.math import normalise_answer
 from vt_eval.metrics import bootstrap_ci, majority_answer, pass_at_k
-from vt_eval.records import VERDICTS, Sample, Score
+from vt_eval.records import GOLD_CLUSTER, VERDICTS, Sample, Score
 from vt_eval.results import BenchmarkResult, ItemResult, SubsetScore
 
-GOLD_CLUSTER = "\u2713gold"  # every correct answer is equivalent to the gold, hence one cluster
-
-
-def vote_label(score: Score) -> str | None:
-    """maj@k clusters: correct answers form one cluster; other answers cluster by normalised text."""
-    if score.verdict == "correct":
-        return GOLD_CLUSTER
-    if score.verdict in ("incorrect", "grader_timeout", "grader_error") and score.extracted:
-        return normalise_answer(score.extracted)
-    return None
+METRIC_POLICIES = {
+    "maj@k": "answers vote by the grader's cluster key (its own equivalence); every correct answer "
+             "is one cluster; ties go to the answer seen first",
+    "ci95": "percentile bootstrap over problems, 2000 resamples, seeded by the run seed",
+    "avg@k": "mean over items of the per-item accuracy over k samples (\"Pass@1\" in the papers)",
+}
 
 
 def item_result(item: Item, scores: Sequence[Score]) -> ItemResult:
@@ -29,7 +24,7 @@ def item_result(item: Item, scores: Sequence[Score]) -> ItemResult:
     verdicts = Counter(s.verdict for s in ordered)
     judge = verdicts.get("needs_judge", 0) + verdicts.get("judge_error", 0) > 0
     correct = verdicts.get("correct", 0)
-    winner, _ = majority_answer([vote_label(s) for s in ordered])
+    winner, _ = majority_answer([s.cluster for s in ordered])
     return ItemResult(
         item_id=item.id, gold=item.answer, samples=len(ordered), correct=correct,
         accuracy=None if judge or not ordered else correct / len(ordered),
@@ -59,9 +54,9 @@ def _subset(label: str, items: Sequence[ItemResult], excluded: list[str], seed: 
     )
 
 
-def benchmark_result(card: Card, items: Sequence[Item], k: int, samples: Sequence[Sample],
-                     scores: Sequence[Score], warnings: list[str], seed: int,
-                     exclude: set[str] | None = None) -> BenchmarkResult:
+def benchmark_result(card: Card, grader: str, items: Sequence[Item], k: int,
+                     samples: Sequence[Sample], scores: Sequence[Score], warnings: list[str],
+                     seed: int, exclude: set[str] | None = None) -> BenchmarkResult:
     by_item: dict[str, list[Score]] = {}
     for score in scores:
         by_item.setdefault(score.item_id, []).append(score)
@@ -77,7 +72,7 @@ def benchmark_result(card: Card, items: Sequence[Item], k: int, samples: Sequenc
         clean = _subset("no training overlap", kept,
                         sorted(i.item_id for i in settled if i.item_id in exclude), seed)
     return BenchmarkResult(
-        benchmark=card.name, title=card.title, k=k,
+        benchmark=card.name, title=card.title, grader=grader, k=k,
         complete=len(samples) == len(items) * k,
         items_planned=len(items), items_scored=len(settled),
         items_needing_judge=len(per_item) - len(settled),
@@ -92,3 +87,15 @@ def benchmark_result(card: Card, items: Sequence[Item], k: int, samples: Sequenc
         reference=dict(card.reference.scores), reference_citation=card.reference.citation,
         clean=clean, warnings=warnings, per_item=per_item,
     )
+
+
+def rule_graded(scores: Sequence[Score]) -> list[Score]:
+    """The scores as the rules left them, before the judge changed any (details.rule_verdict)."""
+    return [s.model_copy(update={"verdict": s.details["rule_verdict"]})
+            if "rule_verdict" in s.details else s for s in scores]
+
+
+def headline(result: BenchmarkResult) -> dict[str, object]:
+    return {"avg_at_k": result.avg_at_k, "maj_at_k": result.maj_at_k, "ci95": result.ci95,
+            "items_scored": result.items_scored, "items_needing_judge": result.items_needing_judge,
+            "verdicts": result.verdicts}

@@ -1,0 +1,94 @@
+"""manifest.json: the run's provenance, one typed model owned by RunDir.
+
+Stages never rewrite the whole file: each updates its own fields through `RunDir.update_manifest`
+(read, change, atomic write, under a lock), and records what it did as a `StageReport`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vt_eval.config import SamplingParams
+from vt_eval.seeds import CURRENT_SCHEME
+
+SCHEMA_VERSION = 2
+RunStatus = Literal["new", "planned", "running", "generated", "scored"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StageReport(_Model):
+    """What one stage did in its last execution."""
+
+    name: str
+    status: Literal["done", "failed"]
+    started_at: str
+    ended_at: str
+    seconds: float
+    # Fingerprints (sha256) of the files and settings the stage read: equal fingerprints and
+    # present outputs mean the stage is complete and is skipped.
+    inputs: dict[str, str] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Session(_Model):
+    started_at: str
+    ended_at: str | None = None
+    planned: int = 0
+    already_done: int = 0
+    generated: int | None = None
+    interrupted_at: str | None = None
+
+
+class SeedInfo(_Model):
+    scheme: str = CURRENT_SCHEME  # a name in vt_eval.seeds.SCHEMES
+    run_seed: int = 0
+
+
+class Manifest(_Model):
+    schema_version: int = SCHEMA_VERSION
+    run_id: str = ""
+    created_at: str = ""
+    status: RunStatus = "new"
+    model: dict[str, Any] = Field(default_factory=dict)  # the backend's own provenance
+    datasets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    skipped_benchmarks: dict[str, str] = Field(default_factory=dict)
+    sampling: SamplingParams | None = None  # as requested
+    effective_sampling: dict[str, Any] = Field(default_factory=dict)  # as the backend sent it
+    grading: dict[str, Any] = Field(default_factory=dict)
+    item_selection: dict[str, Any] = Field(default_factory=dict)
+    seeds: SeedInfo = SeedInfo()
+    packages: dict[str, str | None] = Field(default_factory=dict)
+    git: dict[str, Any] = Field(default_factory=dict)
+    host: dict[str, Any] = Field(default_factory=dict)
+    sessions: list[Session] = Field(default_factory=list)
+    stages: dict[str, StageReport] = Field(default_factory=dict)
+    # Fields of an older manifest that this schema no longer has, kept verbatim.
+    legacy: dict[str, Any] = Field(default_factory=dict)
+
+
+def upgrade_legacy(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 manifest (vt-eval 0.1, no schema_version) as a schema-2 dict."""
+    if data.get("schema_version") is not None:
+        return data
+    known = set(Manifest.model_fields)
+    out = {key: value for key, value in data.items() if key in known and key not in
+           ("seeds", "sessions", "status", "sampling")}
+    seeds = data.get("seeds") or {}
+    out["seeds"] = {"scheme": CURRENT_SCHEME, "run_seed": int(seeds.get("run_seed", 0))}
+    out["sessions"] = [{k: v for k, v in s.items() if k in Session.model_fields}
+                       for s in data.get("sessions", [])]
+    status = data.get("status", "new")
+    out["status"] = status if status in RunStatus.__args__ else "new"  # type: ignore[attr-defined]
+    sampling = data.get("sampling")
+    out["sampling"] = {k: v for k, v in sampling.items() if k in SamplingParams.model_fields} \
+        if isinstance(sampling, dict) else None
+    out["legacy"] = {key: value for key, value in data.items() if key not in known}
+    out["schema_version"] = SCHEMA_VERSION
+    return out
