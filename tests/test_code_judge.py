@@ -176,8 +176,8 @@ def test_tree_problem_and_checker_mode(sb: Sandbox, local_rows: list[dict]) -> N
     ok = "class Solution:\n    def add(self, a, b): return a + b"
     assert judge(sb, problem, ok).outcome == "passed"
     assert judge(sb, problem, ok.replace("a + b", "a - b")).outcome == "wrong_answer"
-    # exiting early cannot fake a pass: the success token is printed only after check()
-    assert judge(sb, problem, "import sys\nsys.exit(0)").outcome == "wrong_answer"
+    # the checker's asserts are tests the host compares: exiting early is a failure
+    assert judge(sb, problem, "import sys\nsys.exit(0)").outcome == "runtime_error"
 
 
 def test_problem_time_budget(sb: Sandbox) -> None:

@@ -4,12 +4,17 @@ Outcomes (Score.details["outcome"]): passed, compile_error, runtime_error, wrong
 memory_out, output_limit (printed far more than the expected output; counted with wrong answers by
 the report if it wants), bad_test (the problem's own test data is broken: a grader error, never the
 model's fault), sandbox_error (the sandbox died twice on this program).
+
+Every status comes from vt_eval.sandbox.client, which computes it on the host from facts observed
+outside the program; stdout and returned values are compared here with the expected outputs,
+which never enter the sandbox. Checker problems (`check(candidate)` source) are turned into
+functional tests on the host; checker code never runs next to the program.
 """
 
 from __future__ import annotations
 
+import ast
 import json
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -58,8 +63,17 @@ class CodeProblem:
 @dataclass(frozen=True)
 class JudgeSettings:
     test_timeout_s: float = 6.0  # LiveCodeBench's per-test default
-    problem_timeout_s: float = 120.0  # all tests of one program together
+    problem_timeout_s: float = 120.0  # all tests of one program together ("fixed" budget)
     limits: Limits = field(default_factory=Limits)
+    # "lcb": the whole program gets (test_timeout_s + 1) * tests + 5 seconds, as LiveCodeBench's
+    # check_correctness joins its worker; "fixed": problem_timeout_s.
+    time_budget: Literal["fixed", "lcb"] = "fixed"
+    packages: tuple[str, ...] = ()  # extra importable packages (leetcode: sortedcontainers)
+
+    def budget_s(self, n_tests: int) -> float:
+        if self.time_budget == "lcb":
+            return (self.test_timeout_s + 1) * n_tests + 5
+        return self.problem_timeout_s
 
 
 @dataclass(frozen=True)
@@ -91,15 +105,16 @@ def _status_outcome(status: str) -> Outcome:
 def _judge_stdio(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
                  start: float) -> Judgement:
     total = len(problem.tests)
+    budget = st.budget_s(total)
     for i, test in enumerate(problem.tests):
-        left = st.problem_timeout_s - (time.monotonic() - start)
+        left = budget - (time.monotonic() - start)
         if left <= 0:
             return Judgement("timeout", i, total, time.monotonic() - start,
                              "problem time budget spent", _failure(i, test, None, "timeout"))
         timeout = min(st.test_timeout_s, left)
         limits = Limits(**{**st.limits.__dict__, "cpu_s": timeout})
         reply = sb.run_stdio(code, test.input, timeout=timeout, limits=limits,
-                             prelude=problem.prelude,
+                             prelude=problem.prelude, packages=st.packages,
                              out_cap=max(MIN_OUT_CAP, 4 * len(test.output.encode())))
         status = reply.get("status", "sandbox_error")
         got = reply.get("stdout", "")
@@ -113,9 +128,17 @@ def _judge_stdio(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings
     return Judgement("passed", total, total, time.monotonic() - start)
 
 
-def _parse_functional(test: TestCase) -> tuple[list[Any], Any]:
-    args = [json.loads(line) for line in test.input.split("\n")] if test.input.strip() else []
-    return args, json.loads(test.output)
+Call = tuple[list[Any], dict[str, Any]]
+
+
+def _parse_functional(test: TestCase) -> tuple[Call, Any]:
+    """One JSON value per input line (positional), or a JSON object {"args", "kwargs"}."""
+    text = test.input.strip()
+    if text.startswith("{") and "\n" not in text:
+        call = json.loads(text)
+        return (list(call.get("args", [])), dict(call.get("kwargs", {}))), json.loads(test.output)
+    args = [json.loads(line) for line in test.input.split("\n")] if text else []
+    return (args, {}), json.loads(test.output)
 
 
 def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
@@ -123,27 +146,28 @@ def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSet
     total = len(problem.tests)
     try:
         parsed = [_parse_functional(t) for t in problem.tests]
-    except ValueError as exc:
+    except (ValueError, AttributeError, TypeError) as exc:
         return Judgement("bad_test", 0, total, 0.0, f"test data is not JSON: {exc}")
     if not problem.func_name:
         return Judgement("bad_test", 0, total, 0.0, "functional problem without func_name")
     cap = max(MIN_OUT_CAP, 4 * max((len(t.output) for t in problem.tests), default=0))
-    limits = Limits(**{**st.limits.__dict__, "cpu_s": st.problem_timeout_s})
-    reply = sb.call_start(code, problem.func_name, timeout=min(st.test_timeout_s,
-                                                               st.problem_timeout_s),
+    budget = st.budget_s(total)
+    limits = Limits(**{**st.limits.__dict__, "cpu_s": budget})
+    reply = sb.call_start(code, problem.func_name, timeout=min(st.test_timeout_s, budget),
                           limits=limits, prelude=problem.prelude, out_cap=cap,
-                          param_kinds=list(problem.param_kinds), return_kind=problem.return_kind)
+                          param_kinds=list(problem.param_kinds), return_kind=problem.return_kind,
+                          packages=st.packages)
     if reply.get("status") != "ready":
         status = _status_outcome(reply.get("status", "sandbox_error"))
         return Judgement(status, 0, total, time.monotonic() - start, reply.get("error", ""),
                          {"test": None, "error": truncate(reply.get("error", ""), 500)})
     try:
-        for i, (test, (args, expected)) in enumerate(zip(problem.tests, parsed)):
-            left = st.problem_timeout_s - (time.monotonic() - start)
+        for i, (test, ((args, kwargs), expected)) in enumerate(zip(problem.tests, parsed)):
+            left = budget - (time.monotonic() - start)
             if left <= 0:
                 return Judgement("timeout", i, total, time.monotonic() - start,
                                  "problem time budget spent", _failure(i, test, None, "timeout"))
-            reply = sb.call(args, timeout=min(st.test_timeout_s, left))
+            reply = sb.call(args, kwargs=kwargs, timeout=min(st.test_timeout_s, left))
             status = reply.get("status", "sandbox_error")
             if status == "ok":
                 if "unjsonable" not in reply and value_equal(reply.get("value"), expected,
@@ -160,25 +184,48 @@ def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSet
         sb.call_end()
 
 
+def checker_tests(source: str) -> tuple[TestCase, ...]:
+    """`def check(candidate): assert candidate(<literals>) == <literal> ...` -> functional tests.
+
+    Parsed, never run: the checker's asserts become (args, kwargs, expected) the host compares,
+    so no success token or checker code shares the program's process. Anything else raises."""
+    from vt_eval.code.leetcode import literal  # leetcode imports this module at load time
+
+    tree = ast.parse(source)
+    check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"),
+                 None)
+    if check is None:
+        raise ValueError("no check(candidate) function")
+    tests = []
+    for stmt in check.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # docstring
+        test = stmt.test if isinstance(stmt, ast.Assert) else None
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], ast.Eq) and isinstance(test.left, ast.Call)
+                and isinstance(test.left.func, ast.Name) and test.left.func.id == "candidate"):
+            raise ValueError(f"line {stmt.lineno}: not `assert candidate(...) == literal`")
+        call = test.left
+        args = [literal(a) for a in call.args]
+        kwargs = {kw.arg: literal(kw.value) for kw in call.keywords if kw.arg}
+        tests.append(TestCase(json.dumps({"args": args, "kwargs": kwargs}),
+                              json.dumps(literal(test.comparators[0]))))
+    if not tests:
+        raise ValueError("check() asserts nothing")
+    return tuple(tests)
+
+
 def _judge_checker(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
                    start: float) -> Judgement:
-    """human-eval style `check(candidate)`: weaker, the checker shares the program's process, so
-    success must print a per-run random token after check() returns."""
-    token = secrets.token_hex(16)
-    program = (f"{code}\n\n{problem.tests[0].input}\n\n"
-               f"check(Solution().{problem.func_name})\nprint({token!r})\n")
-    reply = sb.run_stdio(program, "", timeout=st.problem_timeout_s, prelude=problem.prelude,
-                         limits=Limits(**{**st.limits.__dict__, "cpu_s": st.problem_timeout_s}))
-    status = reply.get("status", "sandbox_error")
-    lines = reply.get("stdout", "").strip().split("\n")
-    if status == "ok" and lines[-1].strip() == token:
-        return Judgement("passed", 1, 1, time.monotonic() - start)
-    if status == "runtime_error" and "AssertionError" in reply.get("detail", ""):
-        status = "wrong_answer"
-    error = reply.get("detail") or reply.get("stderr", "")
-    return Judgement(_status_outcome("wrong_answer" if status == "ok" else status), 0, 1,
-                     time.monotonic() - start, truncate(error, 500),
-                     {"test": 0, "error": truncate(error, 500)})
+    """human-eval style `check(candidate)`, judged as the functional tests its asserts state."""
+    try:
+        tests = checker_tests(problem.tests[0].input)
+    except (SyntaxError, ValueError) as exc:
+        return Judgement("bad_test", 0, 1, 0.0, f"checker cannot be judged safely: {exc}")
+    functional = CodeProblem(problem.id, "functional", tests, func_name=problem.func_name,
+                             prelude=problem.prelude, param_kinds=problem.param_kinds,
+                             return_kind=problem.return_kind, tolerance=problem.tolerance)
+    return _judge_functional(sb, functional, code, st, start)
 
 
 def judge(sb: Sandbox, problem: CodeProblem, code: str,

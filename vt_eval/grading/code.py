@@ -11,7 +11,10 @@ Card options (all optional):
                      VibeThinker protocol) or "system" (LCB's own system + user split)
   test_timeout_s     wall clock per test (default 6, LCB's)
   problem_timeout_s  wall clock for all tests of one sample (default 120)
-  memory_mb          address-space limit per program (default 2048)
+  time_budget        "fixed" (problem_timeout_s) or "lcb" ((test_timeout_s + 1) x tests + 5 s,
+                     LiveCodeBench's budget)
+  memory_mb          total memory of a program and its forks (default 2048)
+  packages           extra importable packages, e.g. ["sortedcontainers"] (LeetCode's judge)
   float_tolerance    numeric tolerance (default 0 = LCB's exact Decimal equality for "lcb",
                      1e-5 for "leetcode")
 Fails closed: without a working bwrap the grader raises SandboxUnavailable (how to install it),
@@ -161,7 +164,8 @@ class CodeGrader(Grader):
             result = judge(local.sandbox, problem, code, settings_for(task.card))
             details = {**result.details(), **facts,
                        "sandbox": "none (--unsafe-no-sandbox)" if config.unsafe_no_sandbox
-                       else "bwrap", "uid_drop": local.sandbox.uid_drop}
+                       else "bwrap", "sandbox_mode": local.sandbox.description,
+                       "uid_drop": local.sandbox.uid_drop}
             return self._verdict(task, code, result.outcome, result.message, details)
 
         try:

