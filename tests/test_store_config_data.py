@@ -106,7 +106,7 @@ def test_offline_download_fails_with_a_clear_message(monkeypatch: pytest.MonkeyP
 def test_suite_skips_a_benchmark_without_data_but_a_named_one_must_load(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from vt_eval.config import EvalConfig
-    from vt_eval.plan import load_selected
+    from vt_eval.planning import load_selected
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))

@@ -69,6 +69,10 @@ class CodeOptions(GraderOptions):
     problem_timeout_s: float = Field(120.0, gt=0, allow_inf_nan=False)
     memory_mb: int = Field(2048, gt=0)
     float_tolerance: float | None = Field(None, ge=0, allow_inf_nan=False)
+    # Extra importable packages inside the sandbox, e.g. ["sortedcontainers"] (LeetCode's judge).
+    packages: list[str] = []
+    # "fixed": problem_timeout_s for all tests of a sample; "lcb": (test_timeout_s + 1) x tests + 5 s.
+    time_budget: Literal["fixed", "lcb"] = "fixed"
     # Item selection (see vt_eval.code.select): dates YYYY-MM-DD, contest slugs or titles.
     since: str | None = None
     until: str | None = None
