@@ -4,6 +4,7 @@ skip that the gate refuses (`gate.max_skipped_rows`), never a silent "policy hol
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import zstandard
 from vt_eval.decontam.audit import AuditConfig, BenchmarkSet, run_audit, write_outputs
 from vt_eval.decontam.cli import main as decontam_main
 from vt_eval.decontam.filter import run_filter
+from vt_eval.decontam.jsonstream import JsonLineValidator, JsonStreamError
 from vt_eval.decontam.ngram_index import BenchItem
 from vt_eval.decontam.policy import load_policy
 from vt_eval.decontam.scan import ScanOptions
@@ -155,3 +157,40 @@ def test_planted_copy_in_a_zstd_file_still_fails_the_gate(tmp_path: Path,
     assert outcome.errors == [] and outcome.summary["training"]["rows"] == 300
     code, text = check_exit(outcome, tmp_path / "audit", capsys)
     assert code == 1 and "FAIL aime_2026: 1/1 items contaminated" in text
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    roll = rng.random()
+    if depth > 4 or roll < 0.4:
+        return rng.choice([1, -2.5e-3, 0, True, None, 'q"\\\n\x01é', "", 10**20, float("nan")])
+    if roll < 0.7:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {f"k{i}": _random_json(rng, depth + 1) for i in range(rng.randint(0, 3))}
+
+
+def _streamed_verdict(text: str, rng: random.Random, most: int) -> bool:
+    validator = JsonLineValidator()
+    try:
+        start = 0
+        while start < len(text):
+            size = rng.randint(1, most)
+            validator.feed(text[start:start + size])
+            start += size
+        validator.finish()
+    except JsonStreamError:
+        return False
+    return True
+
+
+def test_streamed_json_check_agrees_with_json_loads() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = json.dumps({"a": _random_json(rng), "b": _random_json(rng)}, indent=rng.choice([None, 1]))
+        text = text.replace("\n", " ")
+        edit = rng.randrange(len(text))
+        text = rng.choice([text, text[:edit], text[:edit] + rng.choice('{}[]",:\\ 0e.-t') + text[edit + 1:]])
+        try:
+            expected = isinstance(json.loads(text), dict)
+        except ValueError:
+            expected = False
+        assert all(_streamed_verdict(text, rng, most) == expected for most in (3, 64, 1 << 20)), text
