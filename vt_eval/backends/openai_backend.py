@@ -3,6 +3,15 @@
 Async with bounded concurrency; retries with exponential backoff on 429, 5xx, timeouts and
 connection errors; then a clear stop. One request per sample with its own seed: servers differ in
 whether they honour `n`, so it is never relied on. Missing `usage` is recorded as unknown, not 0.
+
+Chat requests go to /v1/chat/completions (`logprobs: true` for completion log-probabilities, read
+from choices[0].logprobs.content). Raw `text` requests go to /v1/completions with `prompt`
+(`logprobs: 1`); prompt log-probabilities use `echo: true` there and are read, vLLM and llama.cpp
+style, from choices[0].logprobs.token_logprobs / tokens, the prompt's part counted by
+usage.prompt_tokens (else by text_offset). Servers that ignore these fields (OpenAI's own API,
+`transformers serve`) answer without them: that is a BackendError naming the capability, never a
+completion silently missing its log-probabilities. Servers return only top log-probabilities, so
+`prompt_logprob_moments` is None.
 """
 
 from __future__ import annotations
@@ -14,11 +23,12 @@ import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from vt_eval.backends.base import Completion, Request, SamplingParams
+from vt_eval.backends.base import Capability, Completion, Request, SamplingParams
+from vt_eval.backends.openai_logprobs import parse_chat_choice, parse_text_choice
 from vt_eval.config import OpenAIConfig
 from vt_eval.errors import BackendError
 
@@ -27,7 +37,9 @@ _DONE = object()
 
 
 class OpenAIBackend:
-    name = "openai"
+    name: ClassVar[str] = "openai"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {"chat", "raw_text", "logprobs", "prompt_logprobs"})
 
     def __init__(self, base_url: str, model: str, config: OpenAIConfig) -> None:
         if not base_url:
@@ -54,14 +66,36 @@ class OpenAIBackend:
         except (ValueError, AttributeError):
             return []
 
+    def effective_params(self, params: SamplingParams) -> dict[str, Any]:
+        body: dict[str, Any] = {"n": 1, "temperature": params.temperature, "top_p": params.top_p,
+                                "max_tokens": params.max_tokens, "seed": "Request.seed"}
+        if params.top_k > 0:
+            body["top_k"] = params.top_k  # a vLLM/SGLang extension; off by default (SPEC)
+        return {"chat": {"endpoint": "/v1/chat/completions", **body},
+                "raw_text": {"endpoint": "/v1/completions", **body},
+                "logprobs": {"chat": {"logprobs": True}, "raw_text": {"logprobs": 1}},
+                "prompt_logprobs": {"echo": True, "logprobs": 1}}
+
+    def _endpoint(self, request: Request) -> str:
+        return "completions" if request.text is not None else "chat/completions"
+
     def _body(self, request: Request, params: SamplingParams) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "model": self.model, "messages": request.messages, "n": 1,
-            "temperature": params.temperature, "top_p": params.top_p,
+            "model": self.model, "n": 1, "temperature": params.temperature, "top_p": params.top_p,
             "max_tokens": params.max_tokens, "seed": request.seed,
         }
         if params.top_k > 0:
             body["top_k"] = params.top_k  # a vLLM/SGLang extension; off by default (SPEC)
+        if request.text is None:
+            body["messages"] = request.messages
+            if request.logprobs:
+                body["logprobs"] = True
+            return body
+        body["prompt"] = request.text
+        if request.logprobs or request.prompt_logprobs:
+            body["logprobs"] = 1
+        if request.prompt_logprobs:
+            body["echo"] = True
         return body
 
     async def _post(self, client: httpx.AsyncClient, request: Request,
@@ -72,7 +106,7 @@ class OpenAIBackend:
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * (1 + random.random() / 4))
             started = time.perf_counter()
             try:
-                response = await client.post(f"{self.base_url}/chat/completions",
+                response = await client.post(f"{self.base_url}/{self._endpoint(request)}",
                                              json=self._body(request, params))
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
@@ -91,20 +125,18 @@ class OpenAIBackend:
         try:
             data = response.json()
             choice = data["choices"][0]
-            message = choice.get("message") or {}
-            text = message.get("content") or ""
-            reasoning = message.get("reasoning_content") or message.get("reasoning")
+            parsed = (parse_text_choice(request, choice, data.get("usage") or {})
+                      if request.text is not None else parse_chat_choice(request, choice))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise BackendError(f"unparsable response from the server: {response.text[:300]!r}") from exc
-        if reasoning:  # servers with a reasoning parser split the thinking off
-            text = f"<think>{reasoning}</think>{text}"
         usage = data.get("usage") or {}
         finish = choice.get("finish_reason")
         return Completion(
-            key=request.key, text=text,
+            key=request.key, text=parsed.text,
             finish_reason="length" if finish == "length" else "stop" if finish else "unknown",
             prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
-            latency_s=latency,
+            latency_s=latency, token_logprobs=parsed.token_logprobs,
+            prompt_logprobs=parsed.prompt_logprobs, prompt_token_strings=parsed.prompt_tokens,
         )
 
     async def _run(self, requests: Sequence[Request], params: SamplingParams,
