@@ -98,7 +98,8 @@ def settings_for(card: Card) -> JudgeSettings:
     options = code_options(card)
     return JudgeSettings(test_timeout_s=options.test_timeout_s,
                          problem_timeout_s=options.problem_timeout_s,
-                         limits=Limits(memory_mb=options.memory_mb))
+                         limits=Limits(memory_mb=options.memory_mb),
+                         time_budget=options.time_budget, packages=tuple(options.packages))
 
 
 def item_facts(card: Card, item: Item) -> dict[str, Any]:
