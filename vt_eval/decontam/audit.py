@@ -143,7 +143,7 @@ def _skip_example(shard: Shard, base: int, example: str) -> str:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for dist in ("vt-eval", "numpy", "datasketch", "xxhash", "pyarrow", "zstandard"):
+    for dist in ("vt-eval", "numpy", "datasketch", "xxhash", "pyarrow", "zstandard", "confusable-homoglyphs"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import xxhash
 
@@ -53,13 +53,30 @@ def _kept_bytes(event: RowEvent, fmt: str) -> bytes:
     return raw if raw.endswith(b"\n") else raw + b"\n"
 
 
+@dataclass
+class _LongCopy:
+    """An oversized row copied piece by piece; taken back if it turns out unauditable."""
+
+    row: int
+    start: int  # output offset of its first byte
+    hasher: Any = field(default_factory=xxhash.xxh3_64)
+
+    def copy(self, event: PieceEvent, out: BinaryIO, keep: bool) -> None:
+        self.hasher.update(event.text.encode("utf-8"))
+        if keep:
+            out.write(event.raw if not event.last or event.raw.endswith(b"\n") else event.raw + b"\n")
+
+    def take_back(self, out: BinaryIO) -> None:
+        out.seek(self.start)
+        out.truncate()
+
+
 def _filter_file(path: Path, drops: dict, out: BinaryIO, fields: tuple[str, ...] | None,
                  max_line: int) -> FileReport:
     shard = detect_shard(0, path)
     shard = type(shard)(0, str(path), shard.fmt, shard.compression, shard.size)
     report = FileReport(str(path))
-    long_hash = xxhash.xxh3_64()
-    long_start: tuple[int, int] | None = None  # (row, output offset) of the long row being copied
+    long_row: _LongCopy | None = None
     for task in plan_tasks(shard, chunk_bytes=1 << 62):
         base = task.row_base or 0
         for event in iter_events(task, fields, max_line, keep_raw=True):
@@ -67,25 +84,19 @@ def _filter_file(path: Path, drops: dict, out: BinaryIO, fields: tuple[str, ...]
             report.rows = max(report.rows, row + 1)
             drop = drops.get((str(path), row))
             if isinstance(event, SkipEvent):
-                if long_start is not None and long_start[0] == row:  # take back its pieces
-                    out.seek(long_start[1])
-                    out.truncate()
-                    long_hash, long_start = xxhash.xxh3_64(), None
+                if long_row is not None and long_row.row == row:
+                    long_row.take_back(out)
                 report.dropped[f"not audited ({event.reason})"] += 1
-                continue
-            if isinstance(event, PieceEvent):
-                if long_start is None or long_start[0] != row:
-                    long_start = (row, out.tell())
-                long_hash.update(event.text.encode("utf-8"))
-                if drop is None:
-                    out.write(event.raw if not event.last or event.raw.endswith(b"\n") else event.raw + b"\n")
+            elif isinstance(event, PieceEvent):
+                if long_row is None or long_row.row != row:
+                    long_row = _LongCopy(row, out.tell())
+                long_row.copy(event, out, keep=drop is None)
                 if event.last:
-                    _finish_row(report, drop, long_hash.hexdigest(), path, row)
-                    long_hash, long_start = xxhash.xxh3_64(), None
-                continue
-            if drop is None:
-                out.write(_kept_bytes(event, shard.fmt))
-            _finish_row(report, drop, row_hash(event.text), path, row)
+                    _finish_row(report, drop, long_row.hasher.hexdigest(), path, row)
+            else:
+                if drop is None:
+                    out.write(_kept_bytes(event, shard.fmt))
+                _finish_row(report, drop, row_hash(event.text), path, row)
     return report
 
 
