@@ -111,8 +111,10 @@ def bwrap_command(bwrap: str, uid: int, config: SandboxConfig, budget: bool = Tr
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--size", str(config.tmpfs_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
             "--ro-bind", str(SERVER_PACKAGE), f"{INSIDE_DIR}/vtbox",
+            "--perms", "0755", "--dir", SITE_DIR,
             *[arg for name, d in packages.items()
-              for arg in ("--ro-bind", str(d), f"{SITE_DIR}/{name}/{name}")],
+              for arg in ("--perms", "0755", "--dir", f"{SITE_DIR}/{name}",
+                          "--ro-bind", str(d), f"{SITE_DIR}/{name}/{name}")],
             "--remount-ro", "/dev", "--remount-ro", "/",
             "--chdir", "/", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
