@@ -12,18 +12,15 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from vt_eval.errors import ConfigError
+from vt_eval.frozen import Frozen
 from vt_eval.resources import resource_dir
 from vt_eval.suggest import did_you_mean
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Source(_Frozen):
+class Source(Frozen):
     """Where real users get the data: a Hugging Face dataset or a git repository, pinned."""
 
     hf_repo: str | None = None
@@ -35,7 +32,7 @@ class Source(_Frozen):
     license: str
 
 
-class LocalFile(_Frozen):
+class LocalFile(Frozen):
     """The snapshot shipped with vt-eval (path relative to `benchmarks/`)."""
 
     file: str
@@ -43,7 +40,7 @@ class LocalFile(_Frozen):
     sha256: str
 
 
-class Fields(_Frozen):
+class Fields(Frozen):
     """Which column holds what. `required` columns must be present and non-empty in every row."""
 
     id: str
@@ -52,12 +49,12 @@ class Fields(_Frozen):
     required: tuple[str, ...] = ()
 
 
-class Reference(_Frozen):
+class Reference(Frozen):
     citation: str
     scores: dict[str, float] = Field(default_factory=dict)
 
 
-class Card(_Frozen):
+class Card(Frozen):
     name: str
     title: str
     suites: tuple[str, ...]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from rich.console import Console
+from rich.markup import escape
 
 from vt_eval import __version__
 from vt_eval.commands import list_, run, score, show
@@ -42,11 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(by_name[args.command].run(args, console))
     except BackendError as exc:
-        console.print(f"[red]error:[/] {exc}\nFinished samples are kept; run the same command "
-                      f"again to resume.", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(exc))}\nFinished samples are kept; run the same "
+                      f"command again to resume.", highlight=False)
         return EXIT_BACKEND
     except VtEvalError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
         console.print("interrupted; finished samples are kept; run the same command to resume")

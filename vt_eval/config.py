@@ -7,29 +7,27 @@ as config.toml in the run directory.
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from vt_eval.errors import ConfigError
+from vt_eval.frozen import Frozen
 from vt_eval.suggest import did_you_mean
 
 BackendName = Literal["auto", "transformers", "openai", "vllm"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ModelConfig(_Section):
+class ModelConfig(Frozen):
     name: str = "smollm2-135m"
     backend: BackendName = "auto"
     base_url: str = ""
 
 
-class SamplingParams(_Section):
+class SamplingParams(Frozen):
     """Sampling settings: the [sampling] section, and what every backend call receives.
 
     `seed` is the run seed; each request carries its own per-sample seed derived from it."""
@@ -41,7 +39,7 @@ class SamplingParams(_Section):
     seed: int = 0
 
 
-class RunSection(_Section):
+class RunSection(Frozen):
     suite: str = "math"
     benchmarks: tuple[str, ...] = ()
     limit: int = Field(0, ge=0)
@@ -49,40 +47,53 @@ class RunSection(_Section):
     out: str = "runs"
     # Code suite item selection (ISO dates; empty = no bound). LCB: contest date window,
     # inclusive. LeetCode contests: only problems strictly after `contest_after`.
-    since: str = Field("", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
-    until: str = Field("", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
-    contest_after: str = Field("", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    since: str = ""
+    until: str = ""
+    contest_after: str = ""
+
+    @field_validator("since", "until", "contest_after")
+    @classmethod
+    def _calendar_date(cls, value: str) -> str:
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"not a calendar date YYYY-MM-DD ({exc})") from None
+            if len(value) != 10:
+                raise ValueError("write the date as YYYY-MM-DD")
+        return value
 
 
-class GradingConfig(_Section):
-    timeout_s: float = Field(10.0, gt=0)
+class GradingConfig(Frozen):
+    timeout_s: float = Field(10.0, gt=0, allow_inf_nan=False)  # per sample, finite
     workers: int = Field(2, ge=1)
     # Run generated code without the bubblewrap sandbox. Dangerous; recorded and shown.
-    unsafe_no_sandbox: bool = False
+    # Strict: only the TOML booleans true/false ("yes" or 1 are refused).
+    unsafe_no_sandbox: StrictBool = False
 
 
-class OpenAIConfig(_Section):
+class OpenAIConfig(Frozen):
     concurrency: int = Field(8, ge=1)
     max_retries: int = Field(5, ge=0)
-    request_timeout_s: float = Field(600.0, gt=0)
+    request_timeout_s: float = Field(600.0, gt=0, allow_inf_nan=False)
     api_key_env: str = "OPENAI_API_KEY"
 
 
-class TransformersConfig(_Section):
+class TransformersConfig(Frozen):
     # Rows generated together; 0 = the default for the device (8 on CPU, 32 on CUDA).
     batch_size: int = Field(0, ge=0)
     # Torch intra-op threads; 0 = the cores this process may use (os.sched_getaffinity).
     threads: int = Field(0, ge=0)
 
 
-class VLLMConfig(_Section):
+class VLLMConfig(Frozen):
     tensor_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1)
     max_model_len: int = Field(0, ge=0)
-    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, allow_inf_nan=False)
 
 
-class EvalConfig(_Section):
+class EvalConfig(Frozen):
     model: ModelConfig = ModelConfig()
     sampling: SamplingParams = SamplingParams()
     run: RunSection = RunSection()
@@ -140,6 +151,8 @@ def load_config(path: Path | None) -> EvalConfig:
         raise ConfigError(f"config file {path} does not exist")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}: {exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     return validate_config(data, str(path))

@@ -69,14 +69,24 @@ RawRow = tuple[str, dict[str, Any] | None, str | None]  # (row label, row or Non
 RowReader = Callable[[bytes, Card], Iterator[RawRow]]
 
 
+def utf8_text(data: bytes, strip_bom: bool = False) -> str:
+    """Strict UTF-8: a file that is not is refused with the line and byte where it breaks."""
+    try:
+        return data.decode("utf-8-sig" if strip_bom else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"not UTF-8 at line {line} (byte {exc.start}: {exc.reason}); re-encode "
+                        f"the file as UTF-8") from exc
+
+
 def _read_jsonl(data: bytes, card: Card) -> Iterator[RawRow]:
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+    for number, line in enumerate(utf8_text(data).splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield f"line {number}", None, f"invalid JSON: {exc.msg}"
+            yield f"line {number}", None, f"invalid JSON: {exc.msg} (column {exc.colno})"
             continue
         if not isinstance(row, dict):
             yield f"line {number}", None, "row is not a JSON object"
@@ -85,7 +95,7 @@ def _read_jsonl(data: bytes, card: Card) -> Iterator[RawRow]:
 
 
 def _read_csv(data: bytes, card: Card) -> Iterator[RawRow]:
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    reader = csv.DictReader(io.StringIO(utf8_text(data, strip_bom=True)))
     for number, row in enumerate(reader, 1):
         if None in row:  # more fields than the header: the row's quoting is broken
             yield f"row {number}", None, f"{len(row[None]) } extra field(s): broken quoting"
@@ -94,7 +104,12 @@ def _read_csv(data: bytes, card: Card) -> Iterator[RawRow]:
 
 
 def _read_json(data: bytes, card: Card) -> Iterator[RawRow]:
-    rows = json.loads(data)
+    try:
+        rows = json.loads(utf8_text(data))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    if not isinstance(rows, list):
+        raise DataError("a .json benchmark file must hold a list of row objects")
     for number, row in enumerate(rows, 1):
         yield f"row {number}", row, None if isinstance(row, dict) else "row is not an object"
 
@@ -128,11 +143,6 @@ ROW_READERS: dict[str, RowReader] = {"jsonl": _read_jsonl, "csv": _read_csv, "js
                                      "zip": _read_zip}
 
 
-def register_reader(fmt: str, reader: RowReader) -> None:
-    """Formats with their own container (an encrypted zip, say) add a reader here."""
-    ROW_READERS[fmt] = reader
-
-
 def _row_to_item(card: Card, row: dict[str, Any]) -> tuple[Item | None, str | None]:
     fields = card.fields
     needed = {fields.id, fields.question, fields.answer, *fields.required}
@@ -155,7 +165,11 @@ def parse_items(card: Card, data: bytes, file_label: str) -> tuple[list[Item], l
     items: list[Item] = []
     problems: list[RowProblem] = []
     seen: set[str] = set()
-    for label, row, error in ROW_READERS[card.local.format](data, card):
+    try:
+        rows = list(ROW_READERS[card.local.format](data, card))
+    except (DataError, csv.Error) as exc:
+        raise DataError(f"{card.name}: {file_label}: {exc}") from exc
+    for label, row, error in rows:
         item, reason = (None, error) if row is None else _row_to_item(card, row)
         row_id = str(row.get(card.fields.id, label)).strip() if row else label
         if item is not None and item.id in seen:

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from vt_eval.config import SamplingParams
+from vt_eval.frozen import Frozen
 from vt_eval.seeds import CURRENT_SCHEME
 
 SCHEMA_VERSION = 2
 RunStatus = Literal["new", "planned", "running", "generated", "scored"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class StageReport(_Model):
+class StageReport(Frozen):
     """What one stage did in its last execution."""
 
     name: str
@@ -37,7 +34,7 @@ class StageReport(_Model):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class Session(_Model):
+class Session(Frozen):
     started_at: str
     ended_at: str | None = None
     planned: int = 0
@@ -46,12 +43,12 @@ class Session(_Model):
     interrupted_at: str | None = None
 
 
-class SeedInfo(_Model):
+class SeedInfo(Frozen):
     scheme: str = CURRENT_SCHEME  # a name in vt_eval.seeds.SCHEMES
     run_seed: int = 0
 
 
-class Manifest(_Model):
+class Manifest(Frozen):
     schema_version: int = SCHEMA_VERSION
     run_id: str = ""
     created_at: str = ""

@@ -64,9 +64,16 @@ def resolve_model(name: str, served: bool = False) -> ModelRef:
     if path.is_file() and path.suffix == ".gguf":
         return ModelRef(name, path.parent, path.name)
     if path.is_dir():
-        if not (path / "config.json").is_file() and not list(path.glob("*.gguf")):
-            raise ConfigError(f"model directory {path} has no config.json: not a Hugging Face checkpoint")
-        return ModelRef(name, path)
+        if (path / "config.json").is_file():
+            return ModelRef(name, path)
+        ggufs = sorted(p.name for p in path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return ModelRef(name, path, ggufs[0])
+        if ggufs:
+            raise ConfigError(f"model directory {path} holds several GGUF files ({', '.join(ggufs)}); "
+                              f"pass the one to use: --model {path / ggufs[0]}")
+        raise ConfigError(f"model directory {path} has no config.json and no .gguf file: not a "
+                          f"Hugging Face checkpoint")
     if served:
         return ModelRef(name, None)
     raise ConfigError(f"model '{name}' is neither an alias ({', '.join(ALIASES)}) nor an existing "

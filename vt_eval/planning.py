@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from vt_eval.cards import Card, get_card, select_cards
 from vt_eval.config import EvalConfig
 from vt_eval.data import Item, LoadedBenchmark, load_benchmark
 from vt_eval.errors import DataError
+from vt_eval.frozen import Frozen
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import Prompt
 from vt_eval.seeds import CURRENT_SCHEME, derive_seed
@@ -27,11 +28,7 @@ from vt_eval.util import sha256_text
 PLAN_SCHEMA = 1
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PlannedBenchmark(_Model):
+class PlannedBenchmark(Frozen):
     name: str
     grader: str  # tag, e.g. "math/1"
     k: int
@@ -39,7 +36,7 @@ class PlannedBenchmark(_Model):
     dataset: dict[str, Any]  # LoadedBenchmark.provenance(): location, sha256, revision, problems
 
 
-class PlanRecord(_Model):
+class PlanRecord(Frozen):
     schema_version: int = PLAN_SCHEMA
     fingerprint: str  # of the settings that shape the plan: a different one means re-plan
     run_seed: int

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
+
+from vt_eval.frozen import Frozen
 
 FinishReason = Literal["stop", "length", "unknown"]
 
@@ -18,16 +21,20 @@ Verdict = Literal[
     "grader_error",    # the grader failed (bad gold, crash): never silently wrong
     "judge_error",     # the LLM judge gave no parsable verdict (or died): counted apart, never wrong
 ]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """`text` with every lone surrogate replaced by U+FFFD, and how many there were."""
+    return _SURROGATE.subn("\ufffd", text)
+
+
 GOLD_CLUSTER = "\u2713gold"  # every correct answer is equivalent to the gold, hence one cluster
 VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "no_answer", "truncated", "needs_judge",
                                  "grader_timeout", "grader_error", "judge_error")
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Sample(_Record):
+class Sample(Frozen):
     """One generated response: a line of samples.jsonl."""
 
     benchmark: str
@@ -43,13 +50,26 @@ class Sample(_Record):
     completion_tokens: int | None = None
     latency_s: float | None = None
     created_at: str
+    # Lone UTF-16 surrogates (servers do emit them) cannot be stored as UTF-8: each is replaced
+    # by U+FFFD on the way in and counted here, so the text is flagged, never silently changed.
+    replaced_surrogates: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replace_surrogates(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("response"), str):
+            text, count = replace_surrogates(data["response"])
+            if count:
+                data = {**data, "response": text,
+                        "replaced_surrogates": int(data.get("replaced_surrogates", 0)) + count}
+        return data
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.benchmark, self.item_id, self.sample_index)
 
 
-class Score(_Record):
+class Score(Frozen):
     """One grading verdict: a line of scores.jsonl. Carries the why, so a report can show it."""
 
     benchmark: str

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from vt_eval.frozen import Frozen
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ItemResult(_Model):
+class ItemResult(Frozen):
     item_id: str
     gold: str
     samples: int
@@ -22,7 +20,7 @@ class ItemResult(_Model):
     majority_correct: bool | None
 
 
-class SubsetScore(_Model):
+class SubsetScore(Frozen):
     """The same metrics on a subset of items (e.g. the items with no training overlap)."""
 
     label: str
@@ -33,7 +31,7 @@ class SubsetScore(_Model):
     maj_at_k: float | None
 
 
-class BenchmarkResult(_Model):
+class BenchmarkResult(Frozen):
     benchmark: str
     title: str
     grader: str  # tag, e.g. "math/1"
@@ -67,7 +65,7 @@ class BenchmarkResult(_Model):
 RESULTS_SCHEMA = 2
 
 
-class RunResults(_Model):
+class RunResults(Frozen):
     schema_version: int = RESULTS_SCHEMA
     run_id: str
     scored_at: str

@@ -67,10 +67,24 @@ def read_records(path: Path, model: type[Model]) -> Iterator[Model]:
             if not line.strip():
                 continue
             try:
-                yield model.model_validate_json(line)
+                yield _validate_line(model, line)
             except ValidationError as exc:
                 raise DataError(f"{path}:{number}: not a valid {model.__name__} record: "
                                 f"{exc.errors()[0]['msg']}") from exc
+
+
+def _validate_line(model: type[Model], line: str) -> Model:
+    try:
+        return model.model_validate_json(line)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] != "json_invalid":
+            raise
+        # A line written by an older vt-eval may hold lone-surrogate escapes ("\\ud800") that the
+        # strict JSON parser refuses; Python's json accepts them and the model replaces them.
+        try:
+            return model.model_validate(json.loads(line))
+        except json.JSONDecodeError:
+            raise exc from None
 
 
 class JsonlWriter:

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 
 from vt_eval.backends.base import Backend
 from vt_eval.config import EvalConfig
-from vt_eval.errors import ConfigError
+from vt_eval.errors import BackendError, ConfigError
 from vt_eval.models import resolve_model
 
 
 def _transformers(config: EvalConfig) -> Backend:
     from vt_eval.backends.transformers_backend import TransformersBackend
-    return TransformersBackend(resolve_model(config.model.name), config.transformers)
+    ref = resolve_model(config.model.name)
+    try:
+        return TransformersBackend(ref, config.transformers)
+    except BackendError as exc:  # a checkpoint that cannot load is a usage error, not a retry
+        raise ConfigError(f"cannot load model {config.model.name}: {exc}") from exc
 
 
 def _openai(config: EvalConfig) -> Backend:

@@ -17,13 +17,22 @@ def comma_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value}); leave it out for "
+                                         f"each benchmark's default k")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="eval.toml (default: ./eval.toml if present)")
     p.add_argument("--model", help="alias, checkpoint directory, or a served model's name")
     p.add_argument("--suite", help="math (default), or another suite from `vt-eval list`")
     p.add_argument("--benchmarks", type=comma_list, help="comma-separated, e.g. aime_2025,hmmt_feb_2025")
     p.add_argument("--limit", type=int, help="items per benchmark (0 = all)")
-    p.add_argument("-k", "--samples", type=int, help="samples per item (default: each card's k)")
+    p.add_argument("-k", "--samples", type=positive_int,
+                   help="samples per item (default: each card's k)")
     p.add_argument("--max-tokens", type=int, help="max new tokens per response")
     p.add_argument("--temperature", type=float)
     p.add_argument("--top-p", type=float)
@@ -40,7 +49,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     code.add_argument("--contest-after", help="LeetCode contests: only problems after YYYY-MM-DD")
     code.add_argument("--unsafe-no-sandbox", action="store_true", default=None,
                       help="run generated code WITHOUT bubblewrap (recorded in the manifest)")
-
 
 
 def run_config(args: argparse.Namespace) -> EvalConfig:

@@ -31,17 +31,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     j.add_argument("--judge-cache", type=Path, help="cache file (default: RUN/judge_cache.jsonl)")
 
 
-
 def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.grading.base import GradingOptions
     from vt_eval.pipeline import score_run
     from vt_eval.rundir import RunDir
     from vt_eval.terminal import print_results
     run = RunDir(args.run_dir)
-    config = run.load_config()
-    options = GradingOptions(args.timeout or config.grading.timeout_s,
-                             args.workers or config.grading.workers,
-                             args.unsafe_no_sandbox or config.grading.unsafe_no_sandbox)
+    config = run.load_config().with_overrides({  # validated: --timeout nan/inf/0 is refused
+        "grading.timeout_s": args.timeout, "grading.workers": args.workers,
+        "grading.unsafe_no_sandbox": True if args.unsafe_no_sandbox else None})
+    g = config.grading
+    options = GradingOptions(g.timeout_s, g.workers, g.unsafe_no_sandbox)
     exclude = None
     if args.exclude:
         from vt_eval.decontam.audit import load_contaminated_ids

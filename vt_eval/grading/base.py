@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from vt_eval.cards import Card
 from vt_eval.config import RunSection
 from vt_eval.data import Item
 from vt_eval.errors import ConfigError
+from vt_eval.frozen import Frozen
 from vt_eval.grading.pool import TaskResult, TimeoutPool
 from vt_eval.records import GOLD_CLUSTER, Sample, Score
 
@@ -51,10 +52,9 @@ class GradingOptions:
     pool: TimeoutPool | None = field(default=None, compare=False, repr=False)
 
 
-class GraderOptions(BaseModel):
+class GraderOptions(Frozen):
     """Card options every grader understands; graders extend this model."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     judge: Literal["on", "off"] = "on"  # "off": rules settle every sample, no LLM judge
 
 

@@ -28,17 +28,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from vt_eval.cards import Card
-from vt_eval.code.select import select_items
-from vt_eval.config import RunSection
 from vt_eval.code.judge import CodeProblem, JudgeSettings, judge
 from vt_eval.code.lcb import lcb_messages, problem_from_row
 from vt_eval.code.leetcode import problem_from_local
+from vt_eval.code.select import select_items
+from vt_eval.config import RunSection
 from vt_eval.data import Item
 from vt_eval.errors import DataError
-from vt_eval.grading.base import GradeTask, Grader, GraderOptions, GradingOptions, Prompt
+from vt_eval.frozen import Frozen
+from vt_eval.grading.base import (
+    Grader,
+    GraderOptions,
+    GradeTask,
+    GradingOptions,
+    Prompt,
+)
 from vt_eval.grading.extract import final_part
 from vt_eval.records import Score
 from vt_eval.sandbox import Limits, Sandbox, SandboxConfig
@@ -216,13 +223,12 @@ class CodeGrader(Grader):
         return self.score(task, "grader_error", short, f"{outcome}: {message}", **details)
 
 
-class GroupAccuracy(BaseModel):
+class GroupAccuracy(Frozen):
     samples: int
     accuracy: float
 
 
-class CodeMetrics(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class CodeMetrics(Frozen):
     outcomes: dict[str, int]  # why samples failed: one count per outcome
     by_difficulty: dict[str, GroupAccuracy]
     by_platform: dict[str, GroupAccuracy]

@@ -19,32 +19,28 @@ Policies (also in each Score's explanation):
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from vt_eval.cards import Card
 from vt_eval.data import Item
 from vt_eval.errors import DataError
-from vt_eval.grading.base import GradeTask, Grader, GraderOptions, GradingOptions, Prompt
-from vt_eval.grading.extract import final_part, last_boxed
+from vt_eval.frozen import Frozen
+from vt_eval.grading.base import (
+    Grader,
+    GraderOptions,
+    GradeTask,
+    GradingOptions,
+    Prompt,
+)
+from vt_eval.grading.choice_letters import LETTERS, read_letter
 from vt_eval.records import GOLD_CLUSTER, Score
 
 CORRECT = "Correct Answer"
 INCORRECT = ("Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
 COLUMNS = (CORRECT, *INCORRECT)
-LETTERS = "ABCDEFGH"
 PERMUTATION_VERSION = "gpqa-options/v1"
-
-_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|textrm)\s*\{([^{}]*)\}")
-_SINGLE = re.compile(r"^\(?([A-Za-z])\)?[.:]?$")
-_LEADING = re.compile(r"^\(?([A-Z])(?:\)|[.:])\s+\S")
-_SEVERAL = re.compile(r"^\(?[A-Za-z]\)?(?:\s*(?:,|and|or|&|/|;)?\s*\(?[A-Za-z]\)?)+$")
-_ANSWER_LINE = re.compile(
-    r"(?i:answer)\s*(?:(?i:is)\s*)?[:：]?\s*\**\s*\(?([A-Z])(?:\)|\.|:|\*|[ \t]*$)", re.MULTILINE)
 
 
 def permutation_key(run_seed: int, item_id: str, sample_index: int) -> str:
@@ -82,28 +78,11 @@ def item_options(item: Item, policy: str = "dedupe") -> list[tuple[str, str]]:
     return kept
 
 
-def extract_letter(response: str) -> tuple[str | None, str]:
-    """(letter, how) or (None, why there is none). Letters are not checked against the options."""
-    final, where = final_part(response)
-    if final is None:
-        return None, where
-    boxed = last_boxed(final)
-    if boxed.answer is not None:
-        content = boxed.answer
-        for _ in range(3):
-            content = _WRAPPER.sub(r"\1", content)
-        content = content.strip().strip("$").strip().rstrip(".").strip()
-        if m := _SINGLE.match(content):
-            return m.group(1).upper(), f"last \\boxed{{}} ({where})"
-        if m := _LEADING.match(content):
-            return m.group(1), f"letter leading the last \\boxed{{}} ({where})"
-        if _SEVERAL.match(content):
-            return None, f"several letters in the last box: {content[:40]!r}"
-        return None, f"the last box holds no choice letter: {content[:60]!r}"
-    lines = _ANSWER_LINE.findall(final)
-    if lines:
-        return lines[-1], f"last 'Answer: X' line, no box ({where})"
-    return None, f"no \\boxed{{}} letter and no 'Answer: X' line ({where})"
+def extract_letter(response: str, options: Sequence[str] = ()) -> tuple[str | None, str]:
+    """(letter, how) or (None, why there is none). Letters are not checked against the options;
+    pass the option texts in the order shown so a letter-like option text (an item whose options
+    are `a`-`d`) is not read as a choice letter. Rules: vt_eval.grading.choice_letters."""
+    return read_letter(response, options)
 
 
 class GPQAOptions(GraderOptions):
@@ -187,8 +166,7 @@ class GPQAGrader(Grader):
                 f"{m.answer_letter_distribution}"]
 
 
-class GPQAMetrics(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class GPQAMetrics(Frozen):
     gold_letter_distribution: dict[str, int]
     answer_letter_distribution: dict[str, int]
     not_correct_by_verdict: dict[str, int]

@@ -13,17 +13,18 @@ Policies (also in each Score's explanation):
 
 from __future__ import annotations
 
+import string
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from vt_eval.cards import Card
 from vt_eval.data import Item
 from vt_eval.errors import DataError
-from vt_eval.grading.base import GradeTask, Grader, GradingOptions, Prompt
+from vt_eval.frozen import Frozen
+from vt_eval.grading.base import Grader, GradeTask, GradingOptions, Prompt
 from vt_eval.grading.extract import final_part
+from vt_eval.grading.pool import TimeoutPool
 from vt_eval.ifeval.checks import IFEvalRow, IFEvalRowError, parse_row, randomised_args
 from vt_eval.records import Score
 
@@ -31,6 +32,7 @@ WORKER = "vt_eval.ifeval.checks:run_checks"
 # Upstream rows whose checker arguments lm-eval replaces by a random letter ("#", "!"): graded with
 # a per-row seeded draw (reproducible) and flagged in the Score and in extra_metrics.
 RANDOMISING_ROWS = frozenset({"1122", "1129"})
+LETTER_INSTRUCTION = "keywords:letter_frequency"
 
 
 def ifeval_row(item: Item) -> IFEvalRow:
@@ -67,9 +69,14 @@ class IFEvalGrader(Grader):
         if not pending:
             return
         with self.worker_pool(options) as pool:
+            letters = letter_outcomes(pool, [(row, text) for _, row, text in pending])
             for result in pool.map(WORKER, (row.payload(text) for _, row, text in pending)):
                 task, row, text = pending[result.index]
-                yield self._from_result(task, row, text, result)
+                score = self._from_result(task, row, text, result)
+                if result.index in letters:
+                    score = score.model_copy(update={"details": {
+                        **score.details, "by_letter": letters[result.index]}})
+                yield score
 
     def truncated(self, task: GradeTask) -> Score:
         try:
@@ -120,21 +127,26 @@ class IFEvalGrader(Grader):
         m = IFEvalMetrics.model_validate(metrics)
         accuracies = (m.prompt_level_strict_acc, m.prompt_level_loose_acc, m.inst_level_strict_acc,
                       m.inst_level_loose_acc)
-        return ["IFEval prompt strict {:.1f}% / loose {:.1f}%, instruction strict {:.1f}% / loose "
-                "{:.1f}%; no final answer {}".format(*(100 * a for a in accuracies),
-                                                     m.no_final_answer)]
+        lines = ["IFEval prompt strict {:.1f}% / loose {:.1f}%, instruction strict {:.1f}% / loose "
+                 "{:.1f}%; no final answer {}".format(*(100 * a for a in accuracies),
+                                                      m.no_final_answer)]
+        if m.letter_draw_range:
+            spans = ", ".join(f"{name} {100 * lo:.1f}–{100 * hi:.1f}%"
+                              for name, (lo, hi) in m.letter_draw_range.items())
+            lines.append(f"rows {'/'.join(sorted(RANDOMISING_ROWS))} draw a random letter in "
+                         f"lm-eval; over all 26 letters: {spans}")
+        return lines
 
 
-class InstructionTypeAccuracy(BaseModel):
+class InstructionTypeAccuracy(Frozen):
     n: int
     strict_acc: float
     loose_acc: float
 
 
-class IFEvalMetrics(BaseModel):
+class IFEvalMetrics(Frozen):
     """lm-eval's four accuracies over samples, per instruction type, and what could not be graded."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     samples: int
     samples_ungraded: int
     prompt_level_strict_acc: float
@@ -147,6 +159,62 @@ class IFEvalMetrics(BaseModel):
     per_instruction_type: dict[str, InstructionTypeAccuracy]
     checker: str
     randomised_checker_args: list[str]
+    # Rows 1122/1129: lm-eval draws a random letter; (min, max) of each accuracy over all 26.
+    letter_draw_range: dict[str, tuple[float, float]] | None = None
+
+
+def letter_outcomes(pool: TimeoutPool, pending: Sequence[tuple[IFEvalRow, str]]
+                    ) -> dict[int, dict[str, tuple[bool, bool, int, int]]]:
+    """For the rows whose checker draws a random letter: the outcome under every letter a-z,
+    as (prompt strict, prompt loose, instructions strict, instructions loose) per letter."""
+    jobs = [(index, letter) for index, (row, _) in enumerate(pending) if row.key in RANDOMISING_ROWS
+            for letter in string.ascii_lowercase]
+    if not jobs:
+        return {}
+    payloads = [_with_letter(pending[index][0].payload(pending[index][1]), letter)
+                for index, letter in jobs]
+    out: dict[int, dict[str, tuple[bool, bool, int, int]]] = {}
+    for result in pool.map(WORKER, payloads):
+        if result.status != "ok":
+            continue  # the range then covers fewer letters; the seeded value is unaffected
+        index, letter = jobs[result.index]
+        strict, loose = result.value["strict"], result.value["loose"]
+        out.setdefault(index, {})[letter] = (all(strict), all(loose), sum(strict), sum(loose))
+    return out
+
+
+def _with_letter(payload: dict[str, Any], letter: str) -> dict[str, Any]:
+    kwargs = [{**k, "letter": letter} if inst == LETTER_INSTRUCTION else k
+              for inst, k in zip(payload["ids"], payload["kwargs"])]
+    return {**payload, "kwargs": kwargs}
+
+
+def letter_ranges(graded: Sequence[Score], totals: tuple[int, int, int, int]
+                  ) -> dict[str, tuple[float, float]] | None:
+    """Range of the four accuracies over every letter the random draw could have picked."""
+    by_row: dict[str, list[Score]] = {}
+    for s in graded:
+        if s.details.get("by_letter"):
+            by_row.setdefault(s.item_id, []).append(s)
+    if not by_row:
+        return None
+    seeded = [0, 0, 0, 0]
+    low, high = [0, 0, 0, 0], [0, 0, 0, 0]
+    for samples in by_row.values():
+        for s in samples:
+            st, lo = s.details["strict"], s.details["loose"]
+            for m, value in enumerate((all(st), all(lo), sum(st), sum(lo))):
+                seeded[m] += int(value)
+        letters = set.intersection(*(set(s.details["by_letter"]) for s in samples))
+        for m in range(4):
+            row_totals = [sum(int(s.details["by_letter"][x][m]) for s in samples) for x in letters]
+            low[m] += min(row_totals)
+            high[m] += max(row_totals)
+    names = ("prompt_level_strict_acc", "prompt_level_loose_acc", "inst_level_strict_acc",
+             "inst_level_loose_acc")
+    denominators = (len(graded), len(graded), totals[2], totals[3])
+    return {names[m]: ((totals[m] - seeded[m] + low[m]) / denominators[m],
+                       (totals[m] - seeded[m] + high[m]) / denominators[m]) for m in range(4)}
 
 
 def ifeval_metrics(scores: Sequence[Score]) -> IFEvalMetrics | None:
@@ -182,4 +250,7 @@ def ifeval_metrics(scores: Sequence[Score]) -> IFEvalMetrics | None:
             "checker": "lm-eval 0.4.13 lm_eval.tasks.ifeval (strict + loose)",
             "randomised_checker_args": sorted({f"{s.item_id}: {a}" for s in graded
                                                for a in s.details.get("randomised_args", [])}),
+            "letter_draw_range": letter_ranges(graded, (
+                sum(all(s.details["strict"]) for s in graded),
+                sum(all(s.details["loose"]) for s in graded), len(inst_strict), len(inst_loose))),
     })

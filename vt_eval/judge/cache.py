@@ -10,13 +10,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from vt_eval.frozen import Frozen
 from vt_eval.store import JsonlWriter, read_records, repair_tail
 
 
-class CacheEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class CacheEntry(Frozen):
 
     key: str
     benchmark: str

@@ -40,6 +40,7 @@ class PlanStage(Stage):
             item_selection={"limit": ctx.config.run.limit, "since": ctx.config.run.since,
                             "until": ctx.config.run.until,
                             "contest_after": ctx.config.run.contest_after})
+        self._print_plan(ctx, plan)
         per_benchmark = {f"{b.name}.items": len(b.item_ids) for b in plan.benchmarks}
         return StageOutcome(counts={"benchmarks": len(plan.benchmarks),
                                     "samples": plan.sample_count(), **per_benchmark},
@@ -50,6 +51,15 @@ class PlanStage(Stage):
         """A pre-plan.json run: its recorded data files; items and k re-derived from its config."""
         loaded = [reload_recorded(name, info) for name, info in recorded.items()]
         return make_plan(ctx.config, loaded, ctx.run.manifest().skipped_benchmarks, ctx.data_dir)
+
+    @staticmethod
+    def _print_plan(ctx: StageContext, plan: PlanRecord) -> None:
+        for b in plan.benchmarks:
+            ctx.log(f"plan {b.name}: {len(b.item_ids)} items x k={b.k} = "
+                    f"{len(b.item_ids) * b.k} samples")
+        total = plan.sample_count()
+        ctx.log(f"plan: {total} samples, at most {total * ctx.config.sampling.max_tokens:,} "
+                f"generated tokens (max_tokens {ctx.config.sampling.max_tokens})")
 
     @staticmethod
     def _check_scope(ctx: StageContext, plan: PlanRecord) -> None:
