@@ -93,6 +93,24 @@ class VLLMConfig(Frozen):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, allow_inf_nan=False)
 
 
+class CLRConfig(Frozen):
+    """[clr]: Claim-Level Reliability test-time scaling (SPEC.md section 3; docs/clr.md)."""
+
+    enabled: StrictBool = False  # `vt-eval run --tts clr` turns it on; `vt-eval clr RUN` runs it
+    k: int = Field(32, ge=1)  # trajectories per repetition (drawn from the run's samples)
+    m: int = Field(5, ge=1)  # claims extracted per trajectory
+    repetitions: int = Field(8, ge=1)  # independent draws of K, each with its own seed
+    extract_prompt: str = "clr-extract/v1"  # versions in vt_eval/clr/prompts.py
+    verify_prompt: str = "clr-verify/v1"
+    extract_max_tokens: int = Field(4096, gt=0)
+    verify_max_tokens: int = Field(4096, gt=0)
+    temperature: float = Field(0.6, ge=0.0, allow_inf_nan=False)  # both steps
+    top_p: float = Field(0.95, gt=0.0, le=1.0, allow_inf_nan=False)
+    trajectory_chars: int = Field(0, ge=0)  # 0 = the whole response in the extraction prompt
+    missing_claims: Literal["zero", "skip"] = "zero"  # fewer than M claims: missing ones count 0
+    answered_only: StrictBool = True  # calls only for trajectories with an answer cluster
+
+
 class EvalConfig(Frozen):
     model: ModelConfig = ModelConfig()
     sampling: SamplingParams = SamplingParams()
@@ -101,6 +119,7 @@ class EvalConfig(Frozen):
     openai: OpenAIConfig = OpenAIConfig()
     transformers: TransformersConfig = TransformersConfig()
     vllm: VLLMConfig = VLLMConfig()
+    clr: CLRConfig = CLRConfig()
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.model_dump(mode="json"))
