@@ -15,6 +15,8 @@ from typing import Any
 import sympy
 from math_verify import parse, verify
 
+from vt_eval.grading import math_forms as forms
+
 logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 
 _DECIMAL = re.compile(r"-?\d*\.\d+")
@@ -32,14 +34,33 @@ def _exact_value(expr: Any) -> Fraction | None:
     return None
 
 
-def _decimal_policy(gold_parsed: list[Any], answer: str) -> str | None:
-    """Exact answers are required: a decimal that only approximates the gold is wrong."""
-    if not _DECIMAL.fullmatch(answer.replace(" ", "")):
+def _decimal_policy(gold_parsed: list[Any], answer: str, value: Any) -> str | None:
+    """Exact answers are required: a decimal that only approximates the gold is wrong.
+    `value` is the answer's parsed value (an equation's right side), so `x = 0.001736` counts."""
+    written = Fraction(answer.replace(" ", "")) if _DECIMAL.fullmatch(answer.replace(" ", "")) \
+        else forms.decimal_value(value)
+    if written is None:
         return None
     exact = _exact_value(gold_parsed[0]) if gold_parsed else None
-    if exact is not None and Fraction(answer.replace(" ", "")) == exact:
+    if exact is not None and written == exact:
         return None
     return "decimal approximation of an exact answer (policy: exact answers required)"
+
+
+def _comparable(gold_parsed: list[Any], answer_parsed: list[Any]) -> \
+        tuple[list[Any], list[Any], str | None]:
+    """Both sides as math-verify should compare them, or a reason the answer is incorrect as is."""
+    gold, answer = gold_parsed[0], answer_parsed[0]
+    why = forms.too_large(answer, gold)
+    if why:
+        return gold_parsed, answer_parsed, why
+    if not forms.has_equation(gold):  # an equation gold is compared as an equation
+        answer, why = forms.read_equation(answer)
+        if why:
+            return gold_parsed, answer_parsed, why
+    if forms.is_complex(gold):
+        gold, answer = forms.with_imaginary_unit(gold), forms.with_imaginary_unit(answer)
+    return [gold, *gold_parsed[1:]], [answer, *answer_parsed[1:]], None
 
 
 def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
@@ -50,15 +71,19 @@ def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
         return "grader_error", f"gold answer {gold!r} could not be parsed", False
     if all(isinstance(g, str) for g in gold_parsed):
         return "needs_judge", "gold answer parses only as text: needs an LLM judge", False
+    answer = forms.rewrite_answer(answer)
     answer_parsed = parse(f"${answer}$", parsing_timeout=None)
     if not answer_parsed:
         same = _loose_text(answer) == _loose_text(gold)
         verdict = "correct" if same else "incorrect"
         return verdict, "answer is not parseable math; compared as text: " + \
             ("same" if same else "different"), False
-    if not verify(gold_parsed, answer_parsed, timeout_seconds=None):
+    gold_cmp, answer_cmp, why = _comparable(gold_parsed, answer_parsed)
+    if why:
+        return "incorrect", why, True
+    if not verify(gold_cmp, answer_cmp, timeout_seconds=None):
         return "incorrect", f"math-verify: {answer_parsed[-1]!s} != {gold_parsed[-1]!s}", True
-    policy = _decimal_policy(gold_parsed, answer)
+    policy = _decimal_policy(gold_parsed, answer, answer_cmp[0])
     if policy:
         return "incorrect", policy, True
     return "correct", f"math-verify: {answer_parsed[-1]!s} == {gold_parsed[-1]!s}", True
