@@ -1,0 +1,44 @@
+"""`vt-eval compare`: per-benchmark paired difference of two runs, and what differs between them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+NAME = "compare"
+HELP = "paired comparison of two runs (difference, 95% CI, p-value; differing config)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_a", type=Path)
+    p.add_argument("run_b", type=Path)
+    p.add_argument("--intersection", action="store_true",
+                   help="compare on the problems both runs scored (default: refuse if they differ)")
+    p.add_argument("--seed", type=int, default=0, help="resampling seed (default 0)")
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from vt_eval.report.compare import compare_runs
+    from vt_eval.report.fmt import pct, pp, pp_ci, pvalue
+    from vt_eval.report.rundata import load_run
+    a, b = load_run(args.run_a, with_samples=False), load_run(args.run_b, with_samples=False)
+    view = compare_runs(a, b, args.intersection, args.seed)
+    table = Table(title=f"{a.run_id} − {b.run_id}", title_justify="left")
+    for column in ("benchmark", "items", "A", "B", "A − B", "95% CI", "p"):
+        table.add_column(column, justify="left" if column == "benchmark" else "right",
+                         no_wrap=column == "benchmark")
+    for r in view.rows:
+        table.add_row(r.benchmark, str(r.items), pct(r.ours), pct(r.other), pp(r.difference),
+                      pp_ci(r.ci95), pvalue(r.p_value))
+    console.print(table)
+    console.print(view.method, highlight=False, markup=False)
+    for line in view.refused:
+        console.print(f"note: {line}", highlight=False, markup=False)
+    console.print("config/provenance that differ:" if view.config_differences else
+                  "config/provenance: no differences", highlight=False, markup=False)
+    for line in view.config_differences:
+        console.print(f"  {line}", highlight=False, markup=False)
+    return 0

@@ -1,0 +1,97 @@
+"""The scorecard's Markdown twin (for PR comments): headline tables, no drill-down, no plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vt_eval.report.fmt import DASH, ci, pct, pp, pp_ci, pvalue
+from vt_eval.report.view import BenchmarkView, CompareView, Scorecard
+from vt_eval.util import write_text_atomic
+
+
+def cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: no pipes, newlines or raw HTML."""
+    flat = " ".join(str(text).split())
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _row(values: list[str]) -> str:
+    return "| " + " | ".join(values) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+
+
+def _summary(card: Scorecard) -> list[str]:
+    rows = []
+    for b in card.benchmarks:
+        ref = next((r for r in b.references if r.ours), None)
+        pass_k = f"{pct(b.pass_at_k[-1][1])} ({b.pass_at_k[-1][0]})" if b.pass_at_k else DASH
+        rows.append([cell(b.name) + ("" if b.complete else " (partial)"),
+                     f"{b.items_scored}/{b.items_planned}", str(b.k), f"**{pct(b.avg_at_k)}**",
+                     ci(b.ci95), pass_k, pct(b.maj_at_k), pct(b.clr),
+                     pct(ref.score) if ref else "no published figure",
+                     pp(ref.difference) if ref else DASH, pct(b.no_answer_rate),
+                     pct(b.truncation_rate), pct(b.ungraded_rate)])
+    return _table(["benchmark", "items", "k", "avg@k", "95% CI", "pass@k", "maj@k", "CLR",
+                   f"{card.reference_model} (published)", "ours − published", "no answer",
+                   "truncated", "ungraded"], rows)
+
+
+def _benchmark(b: BenchmarkView) -> list[str]:
+    lines = [f"### {cell(b.title)} (`{b.name}`)", ""]
+    if b.references:
+        lines += _table(["model", "published", "ours − published", "95% CI"],
+                        [[("**" + cell(r.model) + "**") if r.ours else cell(r.model),
+                          pct(r.score), pp(r.difference), pp_ci(r.difference_ci)]
+                         for r in b.references])
+        lines += ["", f"_{cell(b.citation)}_"]
+    else:
+        lines.append("No published figure for this benchmark.")
+    if b.clean is not None:
+        lines += ["", f"Clean subset ({cell(b.clean.label)}): {b.clean.items} items, avg@k "
+                  f"{pct(b.clean.avg_at_k)} {ci(b.clean.ci95)} (all items: {pct(b.avg_at_k)}); "
+                  f"excluded: {cell(', '.join(b.clean.excluded) or 'none')}"]
+    if b.contamination is not None:
+        c = b.contamination
+        lines += ["", f"Contamination: {c.contaminated}/{c.items} items — question and answer: "
+                  f"{cell(', '.join(i.item_id for i in c.question_and_answer) or 'none')}; question "
+                  f"only: {cell(', '.join(i.item_id for i in c.question_only) or 'none')}"
+                  + (f"; unknown: {cell(', '.join(i.item_id for i in c.unknown))}" if c.unknown else "")]
+    lines += [""] + [f"- {cell(line)}" for line in b.summary + [f"warning: {w}" for w in b.warnings]]
+    return lines + [""]
+
+
+def _compare(view: CompareView) -> list[str]:
+    lines = [f"## Compared with `{cell(view.other_run)}`", ""]
+    lines += _table(["benchmark", "items", "this run", "other", "difference", "95% CI", "p"],
+                    [[cell(r.benchmark), str(r.items), pct(r.ours), pct(r.other), pp(r.difference),
+                      pp_ci(r.ci95), pvalue(r.p_value)] for r in view.rows])
+    lines += ["", f"_{cell(view.method)}_", ""]
+    lines += [f"- not compared: {cell(r)}" for r in view.refused]
+    lines += [f"- differs: `{cell(d)}`" for d in view.config_differences] or ["- no config differences"]
+    return lines + [""]
+
+
+def render_markdown(card: Scorecard) -> str:
+    lines = [f"## vt-eval scorecard: `{cell(card.run_id)}` ({card.status})", ""]
+    if card.integrity:
+        lines += ["**results.json does not agree with the run's files:**", ""]
+        lines += [f"- {cell(p)}" for p in card.integrity] + [""]
+    if card.status == "partial":
+        lines += ["**Partial run:** not every planned sample was generated.", ""]
+    lines += _summary(card) + [""]
+    if card.compare is not None:
+        lines += _compare(card.compare)
+    for bench in card.benchmarks:
+        lines += _benchmark(bench)
+    lines += ["<details><summary>Provenance</summary>", ""]
+    lines += _table(["field", "value"], [[cell(k), cell(v)] for k, v in card.provenance])
+    lines += ["", "</details>", ""]
+    lines += [f"- warning: {cell(w)}" for w in card.warnings]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(card: Scorecard, path: Path) -> None:
+    write_text_atomic(path, render_markdown(card))
