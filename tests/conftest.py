@@ -21,7 +21,7 @@ from vt_eval.models import resolve_model
 
 
 def save_checkpoint(target: Path) -> Path:
-    """GGUF -> a normal bf16 HF checkpoint dir (recipe measured in shared/CPU-SERVING.md)."""
+    """GGUF -> a normal bf16 HF checkpoint dir (de-quantised, saved with its tokenizer)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

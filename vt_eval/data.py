@@ -7,7 +7,6 @@ results) or fatal, as the card says. Nothing is dropped silently.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import zlib
@@ -18,6 +17,7 @@ from typing import Any, Literal
 
 from vt_eval.cards import Card
 from vt_eval.errors import DataError
+from vt_eval.util import sha256_bytes
 
 SourceKind = Literal["user-path", "snapshot", "huggingface"]
 
@@ -200,10 +200,6 @@ def _locate(card: Card, data_dir: Path | None, user_path: Path | None) -> tuple[
     if card.local_path.is_file():
         return "snapshot", card.local_path
     return None
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def load_benchmark(card: Card, data_dir: Path | None = None, user_path: Path | None = None,

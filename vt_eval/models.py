@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vt_eval.errors import ConfigError
+from vt_eval.util import sha256_file, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -96,16 +96,10 @@ def file_sha256(path: Path) -> str:
         cache = {}
     if key in cache:
         return cache[key]
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    cache[key] = digest.hexdigest()
+    cache[key] = sha256_file(path)
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cache, indent=0))
-        tmp.replace(cache_path)
+        write_text_atomic(cache_path, json.dumps(cache, indent=0))
     except OSError:
         pass  # a read-only home only costs a re-hash next time
     return cache[key]

@@ -24,7 +24,7 @@ from vt_eval.config import RunSection
 from vt_eval.data import Item
 from vt_eval.errors import ConfigError
 from vt_eval.frozen import Frozen
-from vt_eval.grading.pool import TaskResult, TimeoutPool
+from vt_eval.grading.pool import PoolResult, TimeoutPool
 from vt_eval.records import GOLD_CLUSTER, Sample, Score
 
 
@@ -146,7 +146,7 @@ class Grader:
         with TimeoutPool(options.workers, options.timeout_s) as pool:
             yield pool
 
-    def from_pool_failure(self, task: GradeTask, answer: str | None, result: TaskResult,
+    def from_pool_failure(self, task: GradeTask, answer: str | None, result: PoolResult,
                           what: str, **details: Any) -> Score | None:
         """grader_timeout / grader_error for a pool task that did not finish, else None."""
         if result.status == "timeout":

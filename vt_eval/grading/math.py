@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from vt_eval.grading.base import GradeTask, Grader, GradingOptions
+from vt_eval.grading.base import Grader, GradeTask, GradingOptions
 from vt_eval.grading.extract import extract_boxed_answer
-from vt_eval.grading.pool import TaskResult
+from vt_eval.grading.pool import PoolResult
 from vt_eval.records import GOLD_CLUSTER, Score
 
 WORKER = "vt_eval.grading.math_verify_worker:grade_pair"
@@ -100,7 +100,7 @@ class MathGrader(Grader):
             return self.score(task, "needs_judge", found.answer, reason)
         return normalise_answer(found.answer)
 
-    def _from_result(self, task: GradeTask, answer: str, result: TaskResult) -> Score:
+    def _from_result(self, task: GradeTask, answer: str, result: PoolResult) -> Score:
         failed = self.from_pool_failure(task, answer, result, "math-verify")
         if failed is not None:
             return failed

@@ -21,7 +21,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class TaskResult:
+class PoolResult:
     index: int
     status: str  # "ok" | "timeout" | "error"
     value: Any = None
@@ -115,8 +115,8 @@ class TimeoutPool:
             worker.stop(deadline)
         self._workers = []
 
-    def map(self, target: str, payloads: Iterable[Any]) -> Iterator[TaskResult]:
-        """Yield one TaskResult per payload, in completion order."""
+    def map(self, target: str, payloads: Iterable[Any]) -> Iterator[PoolResult]:
+        """Yield one PoolResult per payload, in completion order."""
         if not self._workers:
             self._workers = [_Worker() for _ in range(self.size)]
         pending = iter(enumerate(payloads))
@@ -144,7 +144,7 @@ class TimeoutPool:
                     del busy[conn]
                     yield self._replace(worker, "timeout", f"no result within {self.timeout_s:g} s")
 
-    def _collect(self, worker: _Worker) -> TaskResult:
+    def _collect(self, worker: _Worker) -> PoolResult:
         task = worker.task
         assert task is not None
         try:
@@ -153,12 +153,12 @@ class TimeoutPool:
             code = worker.process.poll()
             return self._replace(worker, "error", f"grader process died (exit code {code})")
         worker.task = None
-        return TaskResult(index, status, value, error)
+        return PoolResult(index, status, value, error)
 
-    def _replace(self, worker: _Worker, status: str, error: str) -> TaskResult:
+    def _replace(self, worker: _Worker, status: str, error: str) -> PoolResult:
         task = worker.task
         assert task is not None
         worker.kill()
         position = self._workers.index(worker)
         self._workers[position] = _Worker()
-        return TaskResult(task, status, None, error)
+        return PoolResult(task, status, None, error)
