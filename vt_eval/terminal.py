@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -13,37 +17,117 @@ REFERENCE_MODEL = "VibeThinker-3B"
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
+    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def _ci(result: BenchmarkResult) -> str:
     if result.ci95 is None:
         return "–"
-    return f"[{100 * result.ci95[0]:.1f}, {100 * result.ci95[1]:.1f}]"
+    return f"{100 * result.ci95[0]:.1f}–{100 * result.ci95[1]:.1f}%"
 
 
-def results_table(results: RunResults) -> Table:
-    table = Table(title=f"vt-eval results: {results.run_id}", title_justify="left")
-    for column in ("benchmark", "items", "k", "avg@k", "95% CI", "pass@k", "maj@k", "no answer",
-                   "truncated", "ungraded", "mean tokens", f"{REFERENCE_MODEL} (paper)"):
-        table.add_column(column, justify="left" if column == "benchmark" else "right")
+@dataclass(frozen=True)
+class Column:
+    header: str
+    priority: int  # 0 = always shown; higher = folded into the second table first
+    cell: Callable[[BenchmarkResult], str]
+
+
+def _pass_k(r: BenchmarkResult) -> str:
+    if not r.pass_at_k:
+        return "–"
+    label, value = list(r.pass_at_k.items())[-1]
+    return f"{_pct(value)} @{label.removeprefix('pass@')}"
+
+
+def _items(r: BenchmarkResult) -> str:
+    text = f"{r.items_scored}/{r.items_planned}"
+    return text + (f" +{r.items_needing_judge}j" if r.items_needing_judge else "")
+
+
+def _reference(r: BenchmarkResult) -> str:
+    return f"{r.reference[REFERENCE_MODEL]:.1f}%" if REFERENCE_MODEL in r.reference else "–"
+
+
+COLUMNS = (
+    Column("avg@k", 0, lambda r: _pct(r.avg_at_k)),
+    Column("95% CI", 1, _ci),
+    Column(REFERENCE_MODEL, 1, _reference),
+    Column("items", 2, _items),
+    Column("k", 2, lambda r: str(r.k)),
+    Column("maj@k", 3, lambda r: _pct(r.maj_at_k)),
+    Column("pass@k", 4, _pass_k),
+    Column("truncated", 5, lambda r: _pct(r.truncation_rate)),
+    Column("no answer", 6, lambda r: _pct(r.no_answer_rate)),
+    Column("ungraded", 7, lambda r: str(r.ungraded_samples)),
+    Column("mean tokens", 8, lambda r: "–" if r.mean_response_tokens is None
+           else f"{r.mean_response_tokens:.0f}"),
+)
+
+
+def _name(r: BenchmarkResult) -> str:
+    return r.benchmark + ("" if r.complete else " (partial)")
+
+
+def _table(results: RunResults, columns: Sequence[Column], title: str | None) -> Table:
+    table = Table(title=title, title_justify="left")
+    width = max([len("benchmark")] + [len(_name(r)) for r in results.benchmarks])
+    table.add_column("benchmark", no_wrap=True, min_width=width)
+    for column in columns:
+        table.add_column(column.header, justify="right", no_wrap=True)
     for r in results.benchmarks:
-        pass_k = list(r.pass_at_k.items())[-1] if r.pass_at_k else ("pass@k", None)
-        items = f"{r.items_scored}/{r.items_planned}"
-        if r.items_needing_judge:
-            items += f" (+{r.items_needing_judge} judge)"
-        table.add_row(
-            r.benchmark + ("" if r.complete else " (partial)"), items, str(r.k), _pct(r.avg_at_k),
-            _ci(r), f"{_pct(pass_k[1])} ({pass_k[0]})", _pct(r.maj_at_k), _pct(r.no_answer_rate),
-            _pct(r.truncation_rate), str(r.ungraded_samples),
-            "–" if r.mean_response_tokens is None else f"{r.mean_response_tokens:.0f}",
-            f"{r.reference[REFERENCE_MODEL]:.1f}" if REFERENCE_MODEL in r.reference else "–",
-        )
+        table.add_row(escape(_name(r)), *(column.cell(r) for column in columns))
     return table
 
 
+def _natural_width(table: Table) -> int:
+    """The width the table needs to show every cell uncut (measured on an unbounded console)."""
+    return Console(width=10_000, file=io.StringIO()).measure(table).maximum
+
+
+def _fit(results: RunResults, columns: list[Column], width: int) -> tuple[list[Column], list[Column]]:
+    """The columns that fit in `width` (lowest priority dropped first) and the rest."""
+    shown, rest = list(columns), []
+    while len(shown) > 1 and _natural_width(_table(results, shown, None)) > width:
+        lowest = max(shown, key=lambda c: (c.priority, COLUMNS.index(c)))
+        shown.remove(lowest)
+        rest.append(lowest)
+    return shown, sorted(rest, key=COLUMNS.index)
+
+
+def layout(results: RunResults, width: int) -> list[list[Column]]:
+    """Column groups, one table each, for a `width`-column terminal: the first holds the most
+    important columns; lower-priority ones fold into the next tables. The name is never cut."""
+    groups, rest = [], list(COLUMNS)
+    while rest:
+        shown, rest = _fit(results, rest, width)
+        groups.append(shown)
+    return groups
+
+
+def results_tables(results: RunResults, console: Console) -> list[Table | str]:
+    """The results table; on a narrow terminal, further tables with the folded columns, each
+    announced by a line saying which columns moved."""
+    groups = layout(results, console.width)
+    out: list[Table | str] = [_table(results, groups[0], f"vt-eval results: {results.run_id}")]
+    for group in groups[1:]:
+        out.append(f"{console.width} columns: {', '.join(c.header for c in group)} moved to "
+                   f"the table below")
+        out.append(_table(results, group, None))
+    return out
+
+
+def results_table(results: RunResults) -> Table:
+    """Every column in one table (for wide consoles and files)."""
+    return _table(results, COLUMNS, f"vt-eval results: {results.run_id}")
+
+
 def print_results(console: Console, results: RunResults) -> None:
-    console.print(results_table(results))
+    for part in results_tables(results, console):
+        if isinstance(part, str):
+            console.print(part, style="dim", highlight=False, markup=False)
+        else:
+            console.print(part)
     for r in results.benchmarks:
         if r.clean is not None:
             console.print(f"{r.benchmark}: clean subset ({r.clean.items} items, "
@@ -58,8 +142,9 @@ def print_results(console: Console, results: RunResults) -> None:
             console.print(f"{r.benchmark}: {line}", highlight=False, markup=False)
     for warning in results.warnings:
         console.print(f"[yellow]warning[/] {escape(warning)}")
-    console.print("avg@k = mean accuracy over k samples (\"Pass@1\" in the papers); reference: "
-                  "VibeThinker-3B report (arXiv 2606.16140).")
+    console.print("avg@k = mean accuracy over k samples (\"Pass@1\" in the papers); "
+                  f"{REFERENCE_MODEL}: published avg@k (arXiv 2606.16140); scorecard: "
+                  "scorecard.html in the run dir.", highlight=False)
 
 
 def print_sample(console: Console, sample: Sample, score: Score | None, tail_chars: int) -> None:
