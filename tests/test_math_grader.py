@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vt_eval.grading.base import GradingOptions
@@ -38,6 +40,21 @@ CASES = [
     ("90", "so the answer is \\boxed{90", "no_answer"),  # unbalanced / truncated box
     ("70", "\x00\ud800 garbage \\boxed{70}", "correct"),  # NUL and a lone surrogate
     ("-984", "\\boxed{-984}", "correct"),
+    # issue 10: forms math-verify misreads
+    ("\\frac{4}{9}", "\\boxed{0.\\overline{4}}", "correct"),  # repeating decimal, read as 0 before
+    ("\\frac{1}{6}", "\\boxed{0.1\\overline{6}}", "correct"),
+    ("\\frac{4}{9}", "\\boxed{0.\\overline{5}}", "incorrect"),
+    ("\\frac{4}{9}", "\\boxed{0.444}", "incorrect"),  # a truncated expansion is an approximation
+    ("\\frac{3}{2}+\\frac{\\sqrt{3}}{2}i", "\\boxed{\\sqrt{3}e^{i\\pi/6}}", "correct"),
+    ("\\frac{3}{2}+\\frac{\\sqrt{3}}{2}i", "\\boxed{\\sqrt{3}e^{i\\pi/3}}", "incorrect"),
+    ("2,3,\\frac{3+i\\sqrt{3}}{2},\\frac{3-i\\sqrt{3}}{2}", "\\boxed{2, 3, \\sqrt3 e^{\\pm i\\pi/6}}", "correct"),
+    ("77", "\\boxed{78 = 77}", "incorrect"),  # an equation, not the number 77
+    ("77", "\\boxed{x = 77}", "correct"),  # the left side is a variable
+    ("77", "\\boxed{m+n = 77}", "correct"),
+    ("77", "\\boxed{77 \\pmod{1000}}", "correct"),  # was mangled into 77 +od{1000}, 77 -od{1000}
+    ("77", "\\boxed{1077 \\pmod{1000}}", "incorrect"),
+    ("77", "\\boxed{N \\equiv 77 \\pmod{1000}}", "correct"),
+    ("\\frac{1}{576}", "\\boxed{p = 0.001736}", "incorrect"),  # decimal policy through an equation
 ]
 
 
@@ -69,11 +86,23 @@ def test_truncated_response_is_its_own_verdict() -> None:
 
 
 def test_hanging_verifier_is_a_timeout_not_wrong() -> None:
-    tasks = [make_task("7", "\\boxed{9^{9^{9^{9}}}}", item_id="hang"),
+    # Small numbers, but sympy multiplies 3000 symbolic factors: only the process timeout stops it.
+    tasks = [make_task("7", "\\boxed{\\prod_{k=1}^{3000} (k^2+1)}", item_id="hang"),
              make_task("7", "\\boxed{7}", item_id="ok")]
     scores = {s.item_id: s for s in MathGrader().grade(tasks, GradingOptions(timeout_s=2, workers=1))}
     assert scores["hang"].verdict == "grader_timeout"
     assert scores["ok"].verdict == "correct"  # the pool recovered after killing the worker
+
+
+@pytest.mark.parametrize("answer", ["9^{9^{9^{9}}}", "(10^{10})!", "10^{10^{10^{10}}}",
+                                    "1^{10^{10^{10}}}", "10^{-10^{10}}", "\\binom{10^{10}}{10^{6}}"])
+def test_answer_too_large_to_evaluate_is_incorrect_at_once(answer: str) -> None:
+    task = make_task("7", f"\\boxed{{{answer}}}")
+    started = time.monotonic()
+    (score,) = MathGrader().grade([task], GradingOptions(timeout_s=20, workers=1))
+    assert score.verdict == "incorrect", score.explanation
+    assert "too large to evaluate" in score.explanation
+    assert time.monotonic() - started < 10  # not the full timeout
 
 
 def test_megabyte_response_with_unbalanced_braces() -> None:
