@@ -26,7 +26,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _summary(card: Scorecard) -> list[str]:
     rows = []
     for b in card.benchmarks:
-        ref = next((r for r in b.references if r.ours), None)
+        ref = b.reference
         pass_k = f"{pct(b.pass_at_k[-1][1])} ({b.pass_at_k[-1][0]})" if b.pass_at_k else DASH
         rows.append([cell(b.name) + ("" if b.complete else " (partial)"),
                      f"{b.items_scored}/{b.items_planned}", str(b.k), f"**{pct(b.avg_at_k)}**",

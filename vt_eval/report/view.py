@@ -144,6 +144,11 @@ class BenchmarkView:
     warnings: list[str]
     date_source: str | None
 
+    @property
+    def reference(self) -> ReferenceRow | None:
+        """The published figure of the reproduced model, if the card has one."""
+        return next((r for r in self.references if r.ours), None)
+
 
 @dataclass(frozen=True)
 class Plot:
