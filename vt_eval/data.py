@@ -208,9 +208,11 @@ def load_benchmark(card: Card, data_dir: Path | None = None, user_path: Path | N
     located = _locate(card, data_dir, user_path)
     if located is None:
         if not allow_download:
-            raise DataError(f"{card.name}: no local copy (a run downloads "
-                            f"{card.source.hf_repo or card.source.repo}@{card.source.revision[:12]}, "
-                            f"or pass --data-dir)")
+            name = Path(card.local.file).name
+            raise DataError(f"{card.name}: no local copy; pass --data-dir DIR with DIR/{name} "
+                            f"(docs/code-suite.md says how to make it), or name it with "
+                            f"--benchmarks {card.name} to download "
+                            f"{card.source.hf_repo or card.source.repo}@{card.source.revision[:12]}")
         return _load_from_hub(card)
     kind, path = located
     data = path.read_bytes()
