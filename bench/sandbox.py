@@ -1,5 +1,6 @@
-"""Sandbox throughput and per-program overhead (issue 5 targets: <= 5 ms overhead, >= 150 trivial
-programs/s on 2 cores). Prints a table and writes bench/results/sandbox.json.
+"""Sandbox throughput and per-program overhead (issue 5 and 9 targets: <= 5 ms overhead over the
+same fork-server without bwrap, >= 150 trivial programs/s on 2 cores). Prints a table and writes
+bench/results/sandbox.json (with the load average: other work on the machine skews it).
 
 Usage: python bench/sandbox.py [--n 400]
 """
@@ -92,17 +93,19 @@ def main() -> None:
     with Sandbox() as box:
         sandbox_ms = per_program(server_run(box), n)
         uid_drop = box.uid_drop
+        mode = box.description
     rate = throughput(SandboxConfig(), n)
-    rows.append({"setup": "vt-eval sandbox: bwrap + fork-server (uid drop, rlimits, reaper)",
+    rows.append({"setup": "vt-eval sandbox: bwrap + fork-server, per-test namespaces",
                  "ms_per_program": sandbox_ms, "programs_per_s_2_workers": rate})
     result = {
         "program": PROGRAM, "n": n, "cpus": os.cpu_count(), "python": platform.python_version(),
-        "kernel": platform.release(), "uid_drop": uid_drop, "rows": rows,
+        "kernel": platform.release(), "uid_drop": uid_drop, "sandbox_mode": mode,
+        "load_average_at_end": os.getloadavg(), "rows": rows,
         "overhead_ms_vs_bare_subprocess": sandbox_ms - bare_ms,
         "overhead_ms_vs_unsandboxed_fork_server": sandbox_ms - unsafe_ms,
         "bare_subprocess_programs_per_s_estimate": bare_rate,
         "targets": {"overhead_ms_max": 5.0, "programs_per_s_min": 150},
-        "meets_targets": (sandbox_ms - bare_ms) <= 5.0 and rate >= 150,
+        "meets_targets": (sandbox_ms - unsafe_ms) <= 5.0 and rate >= 150,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -142,7 +142,8 @@ def test_every_reference_solution_passes_and_mutations_fail(local_rows: list[dic
                read_leetcodedataset(DATA / "LeetCodeDataset-v0.3.1-test.jsonl.gz")}
     local = threading.local()
     boxes: list[Sandbox] = []
-    settings = JudgeSettings(test_timeout_s=10.0, problem_timeout_s=300.0)
+    settings = JudgeSettings(test_timeout_s=30.0, problem_timeout_s=600.0,
+                             packages=("sortedcontainers",))  # the leetcode card's
 
     def check(row: dict) -> tuple[str, str, str]:
         if not hasattr(local, "sb"):

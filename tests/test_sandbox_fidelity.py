@@ -4,21 +4,14 @@ compile flags; sortedcontainers only where LeetCode has it (the leetcode card)."
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
+from test_sandbox_hostile import sb  # noqa: F401 - the module-scoped sandbox fixture
 
 from vt_eval.cards import get_card
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
 from vt_eval.grading.code import settings_for
 from vt_eval.sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    box = Sandbox()
-    yield box
-    box.close()
 
 
 def test_lcb_budget_scales_with_the_number_of_tests() -> None:

@@ -5,10 +5,10 @@ followed by an honest control in the same sandbox."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_sandbox_hostile import sb  # noqa: F401 - the module-scoped sandbox fixture
 
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, checker_tests, judge
 from vt_eval.code.leetcode import problem_from_local, read_leetcodedataset
@@ -31,13 +31,6 @@ for fd in range(0, 256):
         except OSError:
             pass
 '''
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    box = Sandbox()
-    yield box
-    box.close()
 
 
 @pytest.fixture(scope="module")

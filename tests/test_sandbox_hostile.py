@@ -231,6 +231,6 @@ def test_hostile_functional_programs(sb: Sandbox) -> None:
             "output_limit",  # a frame claiming ~1.7 GB
         "class Solution:\n  def add(self, a) return 3": "compile_error",
     }
-    settings = JudgeSettings(test_timeout_s=1.0, limits=Limits(memory_mb=512))
+    settings = JudgeSettings(test_timeout_s=2.0, limits=Limits(memory_mb=128))
     for code, want in verdicts.items():
         assert judge(sb, problem, code, settings).outcome == want, code

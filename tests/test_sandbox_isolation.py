@@ -4,26 +4,14 @@ is followed by an honest control in the same sandbox, which must pass unharmed."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
+from test_sandbox_hostile import run, sb  # noqa: F401 - the module-scoped sandbox fixture
 
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
 from vt_eval.sandbox import Limits, Sandbox
 
 LIBC = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
 CONTROL = "import sys\nprint(sum(map(int, sys.stdin.read().split())))"
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    box = Sandbox()
-    yield box
-    box.close()
-
-
-def run(sb: Sandbox, code: str, timeout: float = 5.0, **kw: object) -> dict:
-    return sb.run_stdio(code, "", timeout=timeout, **kw)  # type: ignore[arg-type]
 
 
 def control(sb: Sandbox, limits: Limits | None = None) -> None:
