@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 V2_CONTROLLERS = ("memory", "pids")
+PREFIX = "vt-eval-"
 
 
 def _own_cgroups() -> dict[str, str]:
@@ -58,12 +59,26 @@ class CgroupBox:
 
     @classmethod
     def create(cls) -> CgroupBox | None:
-        name = f"vt-eval-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         try:
             own, mounts = _own_cgroups(), _mounts()
         except (OSError, ValueError):
             return None
-        return cls._create_v2(name, own, mounts) or cls._create_v1(name, own, mounts)
+        box = cls._create_v2(name, own, mounts) or cls._create_v1(name, own, mounts)
+        if box is not None:
+            box.sweep_stale()
+        return box
+
+    def sweep_stale(self) -> None:
+        """Remove empty groups left by vt-eval processes that died without closing."""
+        for path in {p.parent for p in self.dirs.values()}:
+            for old in path.glob(f"{PREFIX}*"):
+                owner = old.name[len(PREFIX):].split("-")[0]
+                if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                    try:
+                        old.rmdir()
+                    except OSError:
+                        pass
 
     @classmethod
     def _create_v2(cls, name: str, own: dict[str, str], mounts: list) -> CgroupBox | None:

@@ -129,9 +129,13 @@ class Sandbox:
         else:
             self.cgroup = CgroupBox.create()
             cmd = bwrap_command(self.bwrap, self.uid, self.config, budget=self.cgroup is None)
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, preexec_fn=_preexec(self.cgroup),
-                                      close_fds=True)
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL,
+                                          preexec_fn=_preexec(self.cgroup), close_fds=True)
+        except (OSError, subprocess.SubprocessError):
+            self.close()
+            raise
         self.info = self._exchange({"op": "ping"}, 30.0)
         self.uid_drop = bool(self.info.get("uid_drop"))
         if self.cgroup is not None:

@@ -138,8 +138,9 @@ class Server:
         for key in ("ctrl", "res", "status"):
             if session[key] >= 0:
                 os.close(session[key])
-        if "exit" not in session:
+        if "exit" not in session or not self.setup.isolate:  # unsafe mode: its group too
             kill_program(session["pid"], self.setup.isolate)
+        if "exit" not in session:
             os.waitpid(session["pid"], 0)
         os.close(session["pidfd"])
         self.cleanup()

@@ -151,8 +151,9 @@ class StdioRun:
         elapsed = time.monotonic() - start
         if self.fds["stdin"] >= 0:
             os.close(self.fds["stdin"])
-        if self.facts["exit"] is None:
+        if self.facts["exit"] is None or not self.isolate:  # unsafe mode: its whole group too
             kill_program(self.pid, self.isolate)
+        if self.facts["exit"] is None:
             self.facts["exit"] = os.waitpid(self.pid, 0)[1]
         os.close(pidfd)
         for fd, buf in self.bufs.items():  # whatever is still buffered in the pipes
