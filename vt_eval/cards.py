@@ -54,6 +54,22 @@ class Reference(Frozen):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
+class Released(Frozen):
+    """When a benchmark's items became public (`vt-eval freshness`, the probes' post-cutoff
+    controls). `date` is the earliest; `parts` maps integer item-id ranges ("16-30") to their own
+    date (AIME I/II); `field` names a row column holding each item's own date (contest dates).
+    `difficulty_field` (a row column) or `position_bucket` (problems per difficulty band, by
+    position within a part) give the freshness test its difficulty strata. `source`: where the
+    dates come from."""
+
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    parts: dict[str, str] = Field(default_factory=dict)
+    field: str | None = None
+    difficulty_field: str | None = None
+    position_bucket: int = Field(0, ge=0)
+    source: str
+
+
 class Card(Frozen):
     name: str
     title: str
@@ -70,6 +86,7 @@ class Card(Frozen):
     reference: Reference
     # Free-form settings a grader or loader of this benchmark reads (documented by that grader).
     options: dict[str, object] = Field(default_factory=dict)
+    released: Released | None = None  # when the items became public (see Released)
 
     def render_prompt(self, question: str) -> str:
         # Not str.format: questions and templates are full of LaTeX braces.
