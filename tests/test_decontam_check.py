@@ -27,7 +27,9 @@ ITEMS = tuple(BenchItem("aime_2026", f"q{i}", t) for i, t in enumerate(TEXTS))
 def _audit(root: Path, name: str, benchmark: str) -> Path:
     items = tuple(BenchItem(benchmark, it.item_id, it.text) for it in ITEMS)
     train = root / f"{name}.jsonl"
-    rows = [{"text": "harmless words about nothing " * 5}, {"text": "copied: " + TEXTS[0]}]
+    # U+2028 inside the copied span: matches.jsonl must still read back line by line
+    rows = [{"text": "harmless words about nothing " * 5},
+            {"text": "copied: " + TEXTS[0].replace(" ways ", " ways\u2028")}]
     train.write_text("".join(json.dumps(r) + "\n" for r in rows))
     bench = BenchmarkSet(items, {benchmark: {"items": len(items)}})
     outcome = run_audit([train], bench, load_policy(), AuditConfig(workers=1, hash_files=False))
@@ -69,6 +71,7 @@ def test_summary_seals_matches_and_contaminated_ids(dirty: Path, capsys: pytest.
         "matches_sha256": hashlib.sha256(data).hexdigest(), "matches_lines": 2,
         "contaminated_ids_sha256": {"aime_2026": ids_sha256(["q0"])}}
     assert summary["benchmarks"]["aime_2026"]["contaminated_ids"] == ["q0"]
+    assert "\u2028" in data.decode("utf-8") and len(data.decode("utf-8").splitlines()) > 2
     code, text = check(dirty, capsys)
     assert code == 1 and "FAIL aime_2026: 1/2 items contaminated" in text
 

@@ -52,11 +52,12 @@ def _refusal(summary: dict[str, Any], policy: Policy) -> Verdict | None:
     training = summary["training"]
     unaudited = [f["path"] for f in training["files"] if f["rows"] == 0 or f["text_bytes"] == 0]
     if not training["files"] or unaudited:
-        return Verdict(EXIT_ERROR, (f"training file(s) with no rows or no audited text: {unaudited or 'none listed'}",
-                                    FAIL_CLOSED))
+        listed = unaudited or "none listed"
+        return Verdict(EXIT_ERROR, (f"training file(s) with no rows or no audited text: {listed}", FAIL_CLOSED))
     empty = [name for name, b in summary["benchmarks"].items() if b["items"] == 0]
     if not summary["benchmarks"] or empty:
-        return Verdict(EXIT_ERROR, (f"benchmark(s) with no audited items: {empty or 'none listed'}", FAIL_CLOSED))
+        listed = empty or "none listed"
+        return Verdict(EXIT_ERROR, (f"benchmark(s) with no audited items: {listed}", FAIL_CLOSED))
     skipped = training["skipped_rows"]
     if skipped > policy.gate.max_skipped_rows:
         examples = [e for f in training["files"] for e in f["skip_examples"]][:10]

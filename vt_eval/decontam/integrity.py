@@ -176,7 +176,8 @@ def _matches(audit_dir: Path, summary: Summary) -> list[dict[str, Any]]:
                         f"{summary.integrity.matches_sha256} ({lines} line(s) now, "
                         f"{summary.integrity.matches_lines} at audit time): changed since the audit")
     out = []
-    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+    # split on b"\n" only: a match's row text may hold U+2028 and other characters str.splitlines splits on
+    for number, line in enumerate(data.split(b"\n")[:-1], 1):
         try:
             raw = json.loads(line)
             MatchRecord.model_validate(raw)
@@ -209,9 +210,10 @@ def _check_benchmarks(summary: Summary, matches: list[dict[str, Any]],
         problems = []
         if digests.get(name) != ids_sha256(bench.contaminated_ids):
             problems.append(f"{key}.contaminated_ids do not match integrity.contaminated_ids_sha256.{name}")
-        if bench.contaminated != len(bad) or bad & clean or len(bad) + len(clean) != bench.items:
-            problems.append(f"{key}: contaminated {bench.contaminated}, {len(bad)} contaminated id(s) "
-                            f"and {len(clean)} clean id(s) do not add up to items {bench.items}")
+        listed = (len(bench.contaminated_ids), len(bench.clean_ids))
+        if bench.contaminated != listed[0] or bad & clean or sum(listed) != bench.items:
+            problems.append(f"{key}: contaminated {bench.contaminated}, {listed[0]} contaminated id(s) "
+                            f"and {listed[1]} clean id(s) do not add up to items {bench.items}")
         if found[name] != bad:
             problems.append(f"{key}.contaminated_ids differ from the counting matches in {MATCHES} "
                             f"({sorted(found[name] ^ bad)[:5]})")

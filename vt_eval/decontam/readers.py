@@ -192,7 +192,10 @@ def _non_text(value: Any, field: str) -> str | None:
     return None
 
 
-def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, tuple[tuple[str, int, int], ...]] | SkipEvent:
+Segments = tuple[tuple[str, int, int], ...]  # (field path, start, end) in the joined text
+
+
+def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, Segments] | SkipEvent:
     """The audited text of a row (segments joined by newlines), or why it cannot be audited
     (a SkipEvent with row -1): a requested field missing or not text, or no string at all."""
     parts: list[tuple[str, str]] = []
