@@ -22,6 +22,7 @@ from vt_eval.results import RunResults
 from vt_eval.rundir import RunDir, default_run_id
 from vt_eval.stages.aggregate import AggregateStage
 from vt_eval.stages.base import Stage, StageContext, run_stages
+from vt_eval.stages.clr import ClrStage
 from vt_eval.stages.generate import GenerateStage
 from vt_eval.stages.grade import GradeStage
 from vt_eval.stages.judge import JudgeStage
@@ -29,8 +30,11 @@ from vt_eval.stages.plan import PlanStage
 from vt_eval.stages.report import ReportStage
 from vt_eval.util import now_iso
 
-RUN_STAGES: list[Stage] = [PlanStage(), GenerateStage(), GradeStage(), AggregateStage(), ReportStage()]
+RUN_STAGES: list[Stage] = [PlanStage(), GenerateStage(), GradeStage(), ClrStage(), AggregateStage(), ReportStage()]
 SCORE_STAGES: list[Stage] = [PlanStage(), GradeStage(), JudgeStage(), AggregateStage(), ReportStage()]
+# `vt-eval clr RUN`: CLR on the recorded samples, then the score command's later stages.
+CLR_STAGES: list[Stage] = [ClrStage(), *(s for s in SCORE_STAGES
+                                         if s.name not in ("plan", "grade", "judge"))]
 
 
 def open_run(config: EvalConfig, run_id: str | None, console: Console) -> tuple[EvalConfig, RunDir]:
@@ -80,6 +84,13 @@ def score_run(run: RunDir, console: Console, settings: Mapping[str, Any] | None 
     ctx = StageContext(run, config, console, None, {"recorded_data": True, **(settings or {})},
                        force=frozenset({"grade", "judge", "aggregate"}))
     run_stages(stages or SCORE_STAGES, ctx)
+    return RunResults.model_validate_json(run.results_path.read_bytes())
+
+
+def clr_run(run: RunDir, config: EvalConfig, console: Console) -> RunResults:
+    """CLR on an existing run's samples (`config` carries the [clr] settings), re-aggregated."""
+    ctx = StageContext(run, config, console, None, {"recorded_data": True})
+    run_stages(CLR_STAGES, ctx)
     return RunResults.model_validate_json(run.results_path.read_bytes())
 
 

@@ -43,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="parent folder of run directories (default: runs)")
     p.add_argument("--run-id", help="run directory name (default: <model>__<suite>)")
     p.add_argument("--data-dir", type=Path, help="folder with benchmark files (before the snapshot)")
+    p.add_argument("--tts", choices=["clr"], help="test-time scaling after grading: clr = Claim-Level "
+                   "Reliability ([clr] in eval.toml; -k defaults to its K = 32; docs/clr.md)")
     code = p.add_argument_group("code suite")
     code.add_argument("--since", help="LiveCodeBench: contest date >= YYYY-MM-DD")
     code.add_argument("--until", help="LiveCodeBench: contest date <= YYYY-MM-DD")
@@ -53,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_config(args: argparse.Namespace) -> EvalConfig:
     path = args.config or (Path("eval.toml") if Path("eval.toml").is_file() else None)
-    return load_config(path).with_overrides({
+    config = load_config(path).with_overrides({
         "model.name": args.model, "model.backend": args.backend, "model.base_url": args.base_url,
         "run.suite": args.suite, "run.benchmarks": args.benchmarks, "run.limit": args.limit,
         "run.samples": args.samples, "run.out": args.out, "sampling.max_tokens": args.max_tokens,
@@ -61,7 +63,11 @@ def run_config(args: argparse.Namespace) -> EvalConfig:
         "sampling.seed": args.seed, "openai.concurrency": args.concurrency,
         "run.since": args.since, "run.until": args.until, "run.contest_after": args.contest_after,
         "grading.unsafe_no_sandbox": args.unsafe_no_sandbox,
+        "clr.enabled": True if args.tts == "clr" else None,
     })
+    if config.clr.enabled and not config.run.samples:  # CLR draws K samples per problem
+        config = config.with_overrides({"run.samples": config.clr.k})
+    return config
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

@@ -22,9 +22,10 @@ from vt_eval.summary import METRIC_POLICIES, benchmark_result, headline, rule_gr
 from vt_eval.util import now_iso, sha256_file, write_json_atomic
 
 
-def _judge_file(ctx: StageContext) -> dict[str, Any] | None:
-    """judge.json when it belongs to the current scores.jsonl, else None (stale)."""
-    path = ctx.run.file("judge.json")
+def _scores_bound(ctx: StageContext, name: str) -> dict[str, Any] | None:
+    """A stage's file over scores.jsonl (judge.json, clr.json) when it belongs to the current
+    scores.jsonl (its "scores_sha256"), else None (stale)."""
+    path = ctx.run.file(name)
     if not path.is_file() or not ctx.run.scores_path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -45,7 +46,7 @@ def judge_line(metrics: dict[str, Any]) -> str | None:
 
 class AggregateStage(Stage):
     name = "aggregate"
-    reads = ("plan.json", "samples.jsonl", "scores.jsonl", "judge.json")
+    reads = ("plan.json", "samples.jsonl", "scores.jsonl", "judge.json", "clr.json")
     writes = ("results.json",)
 
     def settings(self, ctx: StageContext) -> Any:
@@ -58,7 +59,8 @@ class AggregateStage(Stage):
             raise DataError(f"{ctx.run.path}: no plan.json; the plan stage must run first")
         samples = {s.key: s for s in read_records(ctx.run.samples_path, Sample)}
         scores = list(read_records(ctx.run.scores_path, Score))
-        judge = _judge_file(ctx)
+        judge = _scores_bound(ctx, "judge.json")
+        clr = _scores_bound(ctx, "clr.json")
         manifest = ctx.run.manifest()
         warnings = [w for report in manifest.stages.values()
                     for w in report.details.get("warnings", [])]
@@ -67,11 +69,13 @@ class AggregateStage(Stage):
         for planned in plan.benchmarks:
             data = reload_benchmark(planned)
             mine = [s for s in scores if s.benchmark == planned.name]
-            results.append(self._benchmark(ctx, data, samples, mine, plan.run_seed, judge))
+            results.append(self._benchmark(ctx, data, samples, mine, plan.run_seed, judge, clr))
             grader = get_grader(data.card.grader)
             policies[grader.tag] = dict(grader.policies)
         if judge is not None:
             policies["judge"] = {"merge": judge["policy"]}
+        if clr is not None:
+            policies["clr"] = clr["choices"]
         summary = RunResults(run_id=ctx.run.path.name, scored_at=now_iso(),
                              graders={b.name: b.grader for b in plan.benchmarks},
                              policies=policies, benchmarks=results, warnings=warnings)
@@ -81,7 +85,8 @@ class AggregateStage(Stage):
 
     @staticmethod
     def _benchmark(ctx: StageContext, data: PlannedData, samples: dict[tuple[str, str, int], Sample],
-                   scores: list[Score], seed: int, judge: dict[str, Any] | None) -> BenchmarkResult:
+                   scores: list[Score], seed: int, judge: dict[str, Any] | None,
+                   clr: dict[str, Any] | None = None) -> BenchmarkResult:
         card, items = data.card, list(data.loaded.items)
         grader = get_grader(card.grader)
         exclude = ctx.settings.get("exclude")
@@ -109,4 +114,8 @@ class AggregateStage(Stage):
                               "judge_graded": headline(result)}
             line = judge_line(extra["judge"])
             lines += [line] if line else []
+        clr_entry = (clr or {}).get("benchmarks", {}).get(card.name)
+        if clr_entry is not None:  # the CLR stage's metrics and lines (vt_eval/stages/clr.py)
+            extra["clr"] = clr_entry["results"]
+            lines += clr_entry["summary"]
         return result.model_copy(update={"extra_metrics": extra, "summary": lines})
