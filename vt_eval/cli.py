@@ -11,12 +11,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from vt_eval import __version__
-from vt_eval.commands import clr, compare, gate, list_, report, run, score, show
+from vt_eval.commands import (clr, compare, freshness, gate, list_, probe, report, run, score,
+                              show)
 from vt_eval.errors import BackendError, VtEvalError
 
 EXIT_USAGE, EXIT_BACKEND = 2, 3
 # A new command is one module in vt_eval/commands/ plus one entry here.
-COMMANDS: tuple[ModuleType, ...] = (run, score, show, list_, report, compare, gate, clr)
+COMMANDS: tuple[ModuleType, ...] = (run, score, show, list_, report, compare, gate, clr, probe,
+                                    freshness)
 
 
 def build_parser() -> argparse.ArgumentParser:
