@@ -43,6 +43,9 @@ class Setup:
         self.tmpfs_mb = tmpfs_mb
         self.sites = sites  # package name -> directory to put on sys.path when a card asks
         self.seccomp = isolate and kernel.seccomp_supported()
+        self.make_private = isolate and kernel.any_shared_mount()
+        if self.seccomp:
+            kernel.seccomp_program(budget)  # assembled once, in the server
 
 
 class CompileError(Exception):
@@ -52,7 +55,8 @@ class CompileError(Exception):
 # ---- isolation --------------------------------------------------------------------------------
 def _private_world(setup: Setup) -> None:
     kernel.unshare(kernel.CLONE_NEWNS | kernel.CLONE_NEWIPC)
-    kernel.mount("none", "/", None, kernel.MS_REC | kernel.MS_PRIVATE, None)
+    if setup.make_private:
+        kernel.mount("none", "/", None, kernel.MS_REC | kernel.MS_PRIVATE, None)
     kernel.mount("tmpfs", setup.work, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV,
                  f"size={setup.tmpfs_mb}m,nr_inodes=16384,mode=1777")
     kernel.mount("proc", "/proc", "proc",

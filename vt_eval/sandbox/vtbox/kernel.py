@@ -8,6 +8,7 @@ takes the raw program through prctl).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import struct
@@ -94,6 +95,7 @@ def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
+@functools.lru_cache(maxsize=2)
 def seccomp_program(deny_uncounted_memory: bool) -> bytes:
     """Classic BPF: other ABIs are killed, denied calls fail with EPERM, clone3 with ENOSYS (so
     libc falls back to clone, whose flags are visible), clone with any namespace flag with EPERM."""
@@ -120,6 +122,12 @@ def seccomp_program(deny_uncounted_memory: bool) -> bytes:
 
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def any_shared_mount() -> bool:
+    """Would a mount made in a copy of this mount namespace propagate back? (bwrap: no)"""
+    with open("/proc/self/mountinfo") as f:
+        return any("shared:" in line.split(" - ")[0] for line in f)
 
 
 def install_seccomp(deny_uncounted_memory: bool) -> None:
