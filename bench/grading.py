@@ -2,9 +2,10 @@
 
 Two workloads: distinct answers (every sample needs math-verify) and an AIME-like run where the k
 samples of a problem repeat a few answers (the grader verifies each distinct answer once).
-Prints a table and writes bench/results/grading.json.
+Also grades the hand-labelled responses of tests/data/math_hand_labelled.jsonl and prints how many
+verdicts agree with the labels. Prints a table and writes bench/results/grading.json.
 
-    python bench/grading.py [--responses 1920] [--workers 2]
+    python bench/grading.py [--responses 1920] [--workers 2] [--agreement-only]
 """
 
 from __future__ import annotations
@@ -58,11 +59,43 @@ def measure(tasks: list[GradeTask], workers: int) -> dict[str, float]:
             "timeouts": sum(s.verdict == "grader_timeout" for s in scores)}
 
 
+LABELLED = Path(__file__).parent.parent / "tests" / "data" / "math_hand_labelled.jsonl"
+
+
+def labelled_tasks(path: Path = LABELLED) -> tuple[list[GradeTask], dict[str, dict]]:
+    """GradeTasks for the hand-labelled responses, and the rows by item id."""
+    rows = {row["id"]: row for row in map(json.loads, path.read_text().splitlines()) if row}
+    tasks = []
+    for row in rows.values():
+        card = get_card(row["benchmark"])
+        sample = Sample(benchmark=card.name, item_id=row["id"], sample_index=0, seed=0, messages=[],
+                        response=row["response"], finish_reason=row["finish_reason"],
+                        created_at="bench")
+        tasks.append(GradeTask(card, Item(row["id"], "question", row["gold"]), sample))
+    return tasks, rows
+
+
+def agreement(workers: int) -> dict[str, object]:
+    """How many grader verdicts equal the hand labels, and the rows that differ."""
+    tasks, rows = labelled_tasks()
+    scores = MathGrader().grade(tasks, GradingOptions(timeout_s=10, workers=workers))
+    differ = [{"id": s.item_id, "label": rows[s.item_id]["label"], "verdict": s.verdict,
+               "why": s.explanation[:100]} for s in scores if s.verdict != rows[s.item_id]["label"]]
+    return {"agree": len(rows) - len(differ), "total": len(rows), "differ": differ}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--responses", type=int, default=1920)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--agreement-only", action="store_true")
     args = parser.parse_args()
+    agreed = agreement(args.workers)
+    print(f"hand-labelled agreement: {agreed['agree']}/{agreed['total']}")
+    for row in agreed["differ"]:
+        print(f"  {row['id']}: label {row['label']}, graded {row['verdict']} ({row['why']})")
+    if args.agreement_only:
+        return
     rows = {}
     for label, distinct in (("distinct answers", True), ("AIME-like repeats", False)):
         tasks = workload(label, args.responses, distinct)
@@ -75,7 +108,8 @@ def main() -> None:
     out = Path(__file__).parent / "results" / "grading.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"workers": args.workers, "chars_per_response": 20_000,
-                               "target_responses_per_s": 500, "rows": rows}, indent=2))
+                               "target_responses_per_s": 500, "rows": rows,
+                               "hand_labelled_agreement": agreed}, indent=2))
 
 
 if __name__ == "__main__":

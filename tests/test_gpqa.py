@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -126,6 +127,17 @@ def test_letter_extraction(response: str, letter: str) -> None:
 def test_no_letter(response: str, why: str) -> None:
     letter, reason = extract_letter(response)
     assert letter is None and why in reason
+
+
+@pytest.mark.parametrize("response", [
+    "\\boxed{A" + " " * 50_000 + "1}", "answer" + " " * 300_000 + "1", "answer is " + "*" * 300_000,
+    "\\boxed{" + "A " * 99 + "1}", "Answer: " * 100_000,
+])
+def test_letter_reading_is_linear_on_hostile_text(response: str) -> None:
+    # These patterns run in the main process: a box of spaces took 15 s with plain quantifiers.
+    started = time.monotonic()
+    extract_letter(response)
+    assert time.monotonic() - started < 1.0
 
 
 LETTER_OPTIONS = "rec4JrWy7Il8ho5vk"  # options are a-d, naming the planets listed in the question

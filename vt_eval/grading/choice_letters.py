@@ -20,16 +20,20 @@ from vt_eval.grading.extract import final_part, last_boxed
 
 LETTERS = "ABCDEFGH"
 
-_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|textrm|textit|mathit)\s*\{([^{}]*)\}")
+_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|textrm|textit|mathit)\s*+\{([^{}]*)\}")
+# Possessive quantifiers (*+, ++) keep every pattern linear on hostile input: these run in the
+# main process on untrusted text (a box of 20,000 spaces took 15 s with plain quantifiers).
 _NAMING = re.compile(
-    r"^(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|choice|option)\s*(?:is\s*)?[:：]?\s*"
-    r"(?:(?:choice|option)\s*)?", re.IGNORECASE)
+    r"^(?:the\s++)?(?:final\s++|correct\s++)?(?:answer|choice|option)\s*+(?:is\s*+)?[:：]?\s*+"
+    r"(?:(?:choice|option)\s*+)?", re.IGNORECASE)
 _SINGLE = re.compile(r"^\(?([A-Za-z])\)?[.:]?$")
-_LEADING = re.compile(r"^\(?([A-Za-z])(?:\)\s*|[.:]\s+)(\S.*)$", re.DOTALL)
-_SEVERAL = re.compile(r"^\(?[A-Za-z]\)?(?:\s*(?:,|and|or|&|/|;)?\s*\(?[A-Za-z]\)?)+$")
+_LEADING = re.compile(r"^\(?([A-Za-z])(?:\)\s*+|[.:]\s++)(\S.*)$", re.DOTALL)
+_SEVERAL = re.compile(
+    r"^\(?[A-Za-z]\)?(?:(?:\s*+(?:,|and|or|&|/|;))?\s*+\(?[A-Za-z]\)?)++$")
 _ANSWER_LINE = re.compile(
-    r"(?i:answer)\s*(?:(?i:is)\s*)?[:：]?\s*\**\s*(?:(?i:option|choice)\s*)?\(?([A-Za-z])"
-    r"(?:\)|\.|:|\*|[ \t]*$)", re.MULTILINE)
+    r"(?i:answer)\s*+(?:(?i:is)\s*+)?[:：]?\s*+\**+\s*+(?:(?i:option|choice)\s*+)?\(?([A-Za-z])"
+    r"(?:\)|\.|:|\*|[ \t]*+$)", re.MULTILINE)
+MAX_BOX = 200  # a longer box holds no choice letter worth pattern-matching
 
 
 def _box_content(answer: str) -> str:
@@ -64,6 +68,8 @@ def _leading(letter: str, rest: str, options: Sequence[str]) -> str | None:
 
 
 def _from_box(content: str, options: Sequence[str], where: str) -> tuple[str | None, str]:
+    if len(content) > MAX_BOX:
+        return None, f"the last box holds no choice letter: {content[:60]!r}"
     if m := _SINGLE.match(content):
         why = ambiguity(m.group(1), options)
         return (None, why) if why else (m.group(1).upper(), f"last \\boxed{{}} ({where})")
