@@ -110,13 +110,33 @@ def test_contaminated_ids_rewritten_to_clean_exit_2(dirty: Path, capsys: pytest.
     assert code == 2 and "contaminated_ids differ from the counting matches" in text
 
 
-def test_summary_totals_that_disagree_exit_2(dirty: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def hide_skips(summary: dict) -> None:
-        summary["training"]["files"][0]["skipped"] = {"invalid_json": 3}
+@pytest.mark.parametrize("key, value, message", [
+    ("skipped", {"invalid_json": 3}, "training.skipped_rows = 0, but its files add up to 3"),
+    ("errors", ["x.jsonl: unreadable"], "ok = True with 1 error(s) listed"),
+])
+def test_summary_totals_that_disagree_exit_2(dirty: Path, capsys: pytest.CaptureFixture[str],
+                                             key: str, value: object, message: str) -> None:
+    def edit(summary: dict) -> None:
+        if key == "errors":
+            summary["errors"] = value
+        else:
+            summary["training"]["files"][0][key] = value
 
-    _edit(dirty / "summary.json", hide_skips)
+    _edit(dirty / "summary.json", edit)
     code, text = check(dirty, capsys)
-    assert code == 2 and "training.skipped_rows = 0, but its files add up to 3" in text
+    assert code == 2 and message in text
+
+
+def test_audit_refuses_a_policy_capping_an_unknown_benchmark(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("version = 1\n[gate.max_items]\naime_2062 = 0\n")
+    train = tmp_path / "t.jsonl"
+    train.write_text('{"text": "hello"}\n')
+    code = decontam_cli.main(["audit", "--train", str(train), "--benchmarks", "aime_2026", "--policy",
+                              str(policy), "--out", str(tmp_path / "audit"), "--no-progress"])
+    assert code == 2 and "unknown benchmark(s) ['aime_2062']" in capsys.readouterr().err
+    assert not (tmp_path / "audit").exists()
 
 
 def test_unexpected_exception_exits_2(dirty: Path, capsys: pytest.CaptureFixture[str],
