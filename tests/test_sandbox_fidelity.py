@@ -74,3 +74,10 @@ def test_sortedcontainers_only_for_the_leetcode_card(sb: Sandbox) -> None:
     code = "from sortedcontainers import SortedList\nprint(list(SortedList([3, 1, 2])))"
     assert judge(sb, problem, code, leetcode).outcome == "passed"
     assert judge(sb, problem, code, lcb).outcome == "runtime_error"  # ModuleNotFoundError
+
+
+def test_a_dict_argument_stays_one_positional_argument(sb: Sandbox) -> None:
+    problem = CodeProblem("d", "functional", (TestCase('{"args": [1], "kwargs": {}}', "2"),),
+                          func_name="f")
+    code = "class Solution:\n  def f(self, d):\n    return len(d)"
+    assert judge(sb, problem, code).outcome == "passed"

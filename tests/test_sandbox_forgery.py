@@ -129,8 +129,8 @@ def test_checker_has_no_token_to_steal(sb: Sandbox) -> None:
     any token, so scanning gc, frames and code constants finds nothing that passes."""
     checker = "def check(candidate):\n    assert candidate(a=1, b=2) == 3\n    assert candidate(5, 5) == 10\n"
     problem = CodeProblem("c", "checker", (TestCase(checker, ""),), func_name="add")
-    assert [json.loads(t.input) for t in checker_tests(checker)] == [
-        {"args": [], "kwargs": {"a": 1, "b": 2}}, {"args": [5, 5], "kwargs": {}}]
+    assert [(t.input, t.kwargs, t.output) for t in checker_tests(checker)] == [
+        ("", '{"a": 1, "b": 2}', "3"), ("5\n5", "", "10")]
     thief = '''
 import gc, sys, re
 found = set()

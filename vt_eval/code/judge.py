@@ -46,6 +46,7 @@ class TestCase:
     __test__ = False  # not a pytest class
     input: str  # stdin text; or, functional: one JSON value per line (the positional arguments)
     output: str  # expected stdout; or, functional: the JSON of the expected return value
+    kwargs: str = ""  # functional only: a JSON object of keyword arguments (checker asserts)
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,12 @@ Call = tuple[list[Any], dict[str, Any]]
 
 
 def _parse_functional(test: TestCase) -> tuple[Call, Any]:
-    """One JSON value per input line (positional), or a JSON object {"args", "kwargs"}."""
-    text = test.input.strip()
-    if text.startswith("{") and "\n" not in text:
-        call = json.loads(text)
-        return (list(call.get("args", [])), dict(call.get("kwargs", {}))), json.loads(test.output)
-    args = [json.loads(line) for line in test.input.split("\n")] if text else []
-    return (args, {}), json.loads(test.output)
+    """One JSON value per input line (positional), plus keyword arguments if any."""
+    args = [json.loads(line) for line in test.input.split("\n")] if test.input.strip() else []
+    kwargs = json.loads(test.kwargs) if test.kwargs else {}
+    if not isinstance(kwargs, dict):
+        raise ValueError("keyword arguments are not a JSON object")
+    return (args, kwargs), json.loads(test.output)
 
 
 def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
@@ -146,7 +146,7 @@ def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSet
     total = len(problem.tests)
     try:
         parsed = [_parse_functional(t) for t in problem.tests]
-    except (ValueError, AttributeError, TypeError) as exc:
+    except ValueError as exc:
         return Judgement("bad_test", 0, total, 0.0, f"test data is not JSON: {exc}")
     if not problem.func_name:
         return Judgement("bad_test", 0, total, 0.0, "functional problem without func_name")
@@ -208,8 +208,9 @@ def checker_tests(source: str) -> tuple[TestCase, ...]:
         call = test.left
         args = [literal(a) for a in call.args]
         kwargs = {kw.arg: literal(kw.value) for kw in call.keywords if kw.arg}
-        tests.append(TestCase(json.dumps({"args": args, "kwargs": kwargs}),
-                              json.dumps(literal(test.comparators[0]))))
+        tests.append(TestCase("\n".join(json.dumps(a) for a in args),
+                              json.dumps(literal(test.comparators[0])),
+                              json.dumps(kwargs) if kwargs else ""))
     if not tests:
         raise ValueError("check() asserts nothing")
     return tuple(tests)
