@@ -18,6 +18,8 @@ VERDICT_COLOURS = {"correct": "#2e7d32", "incorrect": "#c62828", "no_answer": "#
                    "grader_error": "#000000", "judge_error": "#546e7a"}
 MISSING_COLOUR = "#eeeeee"
 DPI = 90
+MAX_HEIGHT = 14.0  # inches: a 400-problem benchmark still gives a readable image
+MAX_LABELLED = 60  # problems labelled by id on the heat map
 
 
 def _figure_class() -> Any:
@@ -75,13 +77,17 @@ def heatmap_plot(figure_cls: Any, bench: BenchmarkView) -> Plot | None:
         for sample in problem.sample_views:
             if sample.index < bench.k:
                 grid[row, sample.index] = names.index(sample.verdict)
-    fig = figure_cls(figsize=(min(12.0, 3 + 0.12 * bench.k), 1.2 + 0.22 * len(bench.problems)))
+    fig = figure_cls(figsize=(min(12.0, 3 + 0.12 * bench.k),
+                              min(MAX_HEIGHT, 1.2 + 0.22 * len(bench.problems))))
     ax = fig.add_subplot()
     colours = ListedColormap([VERDICT_COLOURS[n] for n in names] + [MISSING_COLOUR])
     ax.imshow(grid, aspect="auto", cmap=colours, vmin=0, vmax=len(names), interpolation="nearest")
     labels = [f"{p.item_id} ({'–' if p.accuracy is None else f'{100 * p.accuracy:.0f}%'})"
               for p in bench.problems]
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    if len(labels) <= MAX_LABELLED:
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    else:
+        ax.set_ylabel(f"{len(labels)} problems (in results.json order)")
     ax.set_xlabel("sample")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     present = sorted({s.verdict for p in bench.problems for s in p.sample_views}, key=names.index)
