@@ -6,12 +6,14 @@ from __future__ import annotations
 import sys
 
 import pytest
-from test_sandbox_hostile import sb  # noqa: F401 - the module-scoped sandbox fixture
+from test_sandbox_hostile import open_sandbox
 
 from vt_eval.cards import get_card
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
 from vt_eval.grading.code import settings_for
 from vt_eval.sandbox import Sandbox
+
+sb = pytest.fixture(scope="module", name="sb")(open_sandbox)
 
 
 def test_lcb_budget_scales_with_the_number_of_tests() -> None:

@@ -17,11 +17,14 @@ from vt_eval.sandbox import Limits, Sandbox
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
+def open_sandbox() -> Iterator[Sandbox]:
+    """One real sandbox per test module (the other test_sandbox_* modules reuse this)."""
     box = Sandbox()
     yield box
     box.close()
+
+
+sb = pytest.fixture(scope="module", name="sb")(open_sandbox)
 
 
 def run(sb: Sandbox, code: str, timeout: float = 3.0, **kw: object) -> dict:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 
-from test_sandbox_hostile import run, sb  # noqa: F401 - the module-scoped sandbox fixture
+import pytest
+from test_sandbox_hostile import open_sandbox, run
 
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
 from vt_eval.sandbox import Limits, Sandbox
+
+sb = pytest.fixture(scope="module", name="sb")(open_sandbox)
 
 LIBC = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
 CONTROL = "import sys\nprint(sum(map(int, sys.stdin.read().split())))"
