@@ -9,6 +9,8 @@ import pytest
 from test_sandbox_hostile import open_sandbox, run
 
 from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
+from vt_eval.grading.code import code_metrics
+from vt_eval.records import Score
 from vt_eval.sandbox import Limits, Sandbox
 
 sb = pytest.fixture(scope="module", name="sb")(open_sandbox)
@@ -25,6 +27,10 @@ def control(sb: Sandbox, limits: Limits | None = None) -> None:
 def test_mode_is_reported(sb: Sandbox) -> None:
     assert sb.cgroup is not None and sb.info["seccomp"] and sb.uid_drop
     assert "cgroup-v1 memory+pids" in sb.description or "cgroup-v2" in sb.description
+    score = Score(benchmark="b", item_id="1", sample_index=0, verdict="correct", extracted="",
+                  gold="", explanation="", grader="code",
+                  details={"outcome": "passed", "sandbox_mode": sb.description})
+    assert code_metrics([score, score]).sandbox_modes == {sb.description: 2}  # results.json
 
 
 def test_tmp_is_fresh_for_every_test_and_problem(sb: Sandbox) -> None:

@@ -232,6 +232,8 @@ class CodeMetrics(Frozen):
     outcomes: dict[str, int]  # why samples failed: one count per outcome
     by_difficulty: dict[str, GroupAccuracy]
     by_platform: dict[str, GroupAccuracy]
+    # how programs were isolated and limited (Score.details sandbox_mode): samples per mode
+    sandbox_modes: dict[str, int] = {}
 
 
 def _accuracy_by(scores: Sequence[Score], key: str) -> dict[str, GroupAccuracy]:
@@ -246,9 +248,13 @@ def _accuracy_by(scores: Sequence[Score], key: str) -> dict[str, GroupAccuracy]:
 def code_metrics(scores: Sequence[Score]) -> CodeMetrics:
     """Per-difficulty and per-platform accuracy, and why samples failed (one count per outcome)."""
     outcomes: dict[str, int] = {}
+    modes: dict[str, int] = {}
     for score in scores:
         outcome = str(score.details.get("outcome") or score.verdict)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if score.details.get("sandbox_mode"):
+            mode = str(score.details["sandbox_mode"])
+            modes[mode] = modes.get(mode, 0) + 1
     return CodeMetrics(outcomes=dict(sorted(outcomes.items())),
                        by_difficulty=_accuracy_by(scores, "difficulty"),
-                       by_platform=_accuracy_by(scores, "platform"))
+                       by_platform=_accuracy_by(scores, "platform"), sandbox_modes=modes)
