@@ -11,7 +11,7 @@ Local format: JSONL, one problem per line (docs/code-suite.md has the full descr
   entry_point   str   the method name
   tests         list  [{"args": [positional JSON values], "output": JSON value}, ...]
   checker       str   optional, instead of tests: Python source defining `check(candidate)`
-                      that asserts (weaker: it shares a process with the code under test)
+                      as `assert candidate(...) == literal` lines (parsed into tests, never run)
   param_kinds / return_kind  optional; derived from the starter code's annotations
                       (Optional[ListNode] -> "list_node", Optional[TreeNode] -> "tree_node")
   tolerance     float optional; default 1e-5 for float results (LeetCode's rule)
