@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import zstandard
 
-_INPUT_CHUNK = 1 << 20
+_INPUT_CHUNK = 1 << 13  # compressed bytes per step: bounds the output of one step (zstd bombs)
 
 
 class TruncatedZstdError(EOFError):
