@@ -30,13 +30,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 
 DESCRIPTION = ("html.unescape once; default-ignorable characters removed (soft hyphen, zero-width, "
                "bidi controls, variation selectors); NFKC; non-ASCII letters/digits confusable with one "
                "ASCII letter/digit folded to it (Unicode confusables, confusable-homoglyphs); lower-case; "
                "tokens are runs of ASCII digits or of letters; LaTeX control words dropped")
-CONFUSABLES_PACKAGE = "confusable-homoglyphs"
 
 _NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
 # group 1: a control word (dropped); group 2: letters; group 3: digits
@@ -70,10 +69,6 @@ def confusables_table() -> dict[int, str]:
             target = targets[0]
             table[ord(source)] = "i" if target == "l" and source.isupper() else target
     return table
-
-
-def confusables_version() -> str:
-    return metadata.version(CONFUSABLES_PACKAGE)
 
 
 def _fold_non_ascii(text: str) -> str:
