@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from vt_eval.errors import ConfigError
+
 DESCRIPTION = ("html.unescape once; default-ignorable characters removed (soft hyphen, zero-width, "
                "bidi controls, variation selectors); NFKC; non-ASCII letters/digits confusable with one "
                "ASCII letter/digit folded to it (Unicode confusables, confusable-homoglyphs); lower-case; "
@@ -58,7 +60,12 @@ def _kind(char: str) -> str | None:
 def confusables_table() -> dict[int, str]:
     """str.translate table: non-ASCII letter/digit -> the one lower-case ASCII letter/digit of the
     same kind it is confusable with. An upper-case look-alike of ``l`` is a capital ``I``."""
-    raw = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8")
+    try:
+        table_file = resources.files("confusable_homoglyphs").joinpath("confusables.json")
+        raw = table_file.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError) as exc:
+        raise ConfigError(f"the homoglyph table of the decontamination normaliser is missing ({exc}); "
+                          f"install it: pip install confusable-homoglyphs==3.3.1") from exc
     table: dict[int, str] = {}
     for source, entries in json.loads(raw).items():
         if len(source) != 1 or source.isascii() or _kind(source) is None:
