@@ -18,6 +18,11 @@ ARGS = ["run", "--benchmarks", "aime_2025", "--limit", "2", "-k", "2", "--max-to
         "--seed", "7"]
 
 
+# Batches of 2 rows: the 4 samples finish in two waves, so a kill can land between them. A resumed
+# run reproduces an uninterrupted one with the same batch settings.
+EVAL_TOML = "[transformers]\nbatch_size = 2\nthreads = 1\n"
+
+
 def vt_eval(args: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vt_eval.cli", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=600, **kwargs)
@@ -28,6 +33,7 @@ def lines(path: Path) -> list[dict[str, object]]:
 
 
 def kill_after_first_sample(cwd: Path, samples: Path) -> None:
+    (cwd / "eval.toml").write_text(EVAL_TOML)
     process = subprocess.Popen([sys.executable, "-m", "vt_eval.cli", *ARGS, "--out", "runs"],
                                cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
@@ -43,9 +49,12 @@ def kill_after_first_sample(cwd: Path, samples: Path) -> None:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("straight")
+    (cwd / "eval.toml").write_text(EVAL_TOML)
     result = vt_eval([*ARGS, "--out", "runs"], cwd)
     assert result.returncode == 0, result.stdout + result.stderr
-    return cwd / "runs" / "smollm2-135m__aime_2025"
+    run_dir = cwd / "runs" / "smollm2-135m__aime_2025"
+    (run_dir / "run.log").write_text(result.stdout)
+    return run_dir
 
 
 def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, uninterrupted: Path) -> None:
@@ -71,6 +80,13 @@ def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, uninterrupt
     assert results["benchmarks"][0]["samples_done"] == 4 and results["benchmarks"][0]["complete"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert len(manifest["sessions"]) == 2 and manifest["sessions"][1]["already_done"] == len(before)
+    assert manifest["stages"]["generate"]["counts"]["generated"] == 4 - len(before)
+
+
+def test_progress_lines_and_the_plan_are_printed_when_not_a_terminal(uninterrupted: Path) -> None:
+    log = (uninterrupted / "run.log").read_text()
+    assert "plan aime_2025: 2 items x k=2 = 4 samples" in log
+    assert "generating: 4/4 samples" in log
 
 
 def test_manifest_records_provenance(uninterrupted: Path) -> None:
@@ -87,6 +103,9 @@ def test_manifest_records_provenance(uninterrupted: Path) -> None:
     assert manifest["packages"]["transformers"] and manifest["packages"]["math-verify"] == "0.9.0"
     assert "commit" in manifest["git"] and manifest["host"]["hostname"]
     assert manifest["status"] == "scored"
+    assert manifest["seeds"] == {"scheme": "blake2b-31/v1", "run_seed": 7}
+    assert manifest["effective_sampling"]  # what the backend actually used
+    assert set(manifest["stages"]) == {"plan", "generate", "grade", "aggregate", "report"}
 
 
 def test_results_table_and_reference(uninterrupted: Path) -> None:
