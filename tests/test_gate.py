@@ -167,6 +167,8 @@ def test_contamination_is_delegated_to_the_decontam_policy(tmp_path: Path) -> No
     assert contamination is not None and contamination.contaminated == 1
     assert [c.item_id for c in contamination.question_and_answer] == [item.id]
     assert "<mark>" in written.html.read_text()
+    clean = written.card.benchmarks[0].clean  # the clean subset the audit implies
+    assert clean is not None and clean.excluded == [item.id] and clean.items == 3
     train.write_text(json.dumps({"prompt": item.question}) + "\n")  # the same row, no answer
     written = write_scorecard(run, audit=audit)
     assert [c.item_id for c in written.card.benchmarks[0].contamination.question_only] == [item.id]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from vt_eval.data import Item
 from vt_eval.errors import VtEvalError
+from vt_eval.metrics import bootstrap_ci
 from vt_eval.planning import reload_benchmark
 from vt_eval.records import Score
 from vt_eval.report import dates
@@ -87,11 +88,21 @@ def _problems(run: RunData, result: BenchmarkResult, item_dates: Mapping[str, da
         sample_views=_samples(run, by_item.get(i.item_id, []))) for i in result.per_item]
 
 
-def _clean(result: BenchmarkResult) -> CleanView | None:
+def _clean(result: BenchmarkResult, contaminated: set[str] | None, seed: int) -> CleanView | None:
+    """results.json's clean subset (score --exclude), else the one the --audit implies."""
     c = result.clean
-    if c is None:
+    if c is not None:
+        return CleanView(c.label, c.items, list(c.excluded_items), c.avg_at_k, c.ci95, c.maj_at_k)
+    if contaminated is None:
         return None
-    return CleanView(c.label, c.items, list(c.excluded_items), c.avg_at_k, c.ci95, c.maj_at_k)
+    kept = [i for i in result.per_item if i.accuracy is not None and i.item_id not in contaminated]
+    accuracies = [i.accuracy for i in kept if i.accuracy is not None]
+    excluded = sorted(i.item_id for i in result.per_item if i.item_id in contaminated)
+    if not accuracies:
+        return CleanView("no training overlap (--audit)", 0, excluded, None, None, None)
+    return CleanView("no training overlap (--audit)", len(accuracies), excluded,
+                     sum(accuracies) / len(accuracies), bootstrap_ci(accuracies, seed),
+                     sum(bool(i.majority_correct) for i in kept) / len(accuracies))
 
 
 def _judge(result: BenchmarkResult) -> str | None:
@@ -105,7 +116,7 @@ def benchmark_view(run: RunData, result: BenchmarkResult, items: Mapping[str, It
                    contamination: ContaminationView | None) -> BenchmarkView:
     rows = {i: dict(item.row) for i, item in items.items()}
     item_dates = dates.item_dates(result.benchmark, rows, [i.item_id for i in result.per_item])
-    contaminated = set()
+    contaminated: set[str] | None = None
     if contamination is not None:
         contaminated = {c.item_id for group in (contamination.question_and_answer,
                         contamination.question_only, contamination.unknown) for c in group}
@@ -122,8 +133,10 @@ def benchmark_view(run: RunData, result: BenchmarkResult, items: Mapping[str, It
         ungraded_rate=result.ungraded_samples / total if total else None,
         ungraded_samples=result.ungraded_samples, mean_tokens=result.mean_response_tokens,
         references=references(result), citation=result.reference_citation,
-        clean=_clean(result), contamination=contamination,
-        problems=_problems(run, result, item_dates, contaminated), summary=list(result.summary),
+        clean=_clean(result, contaminated, run.manifest.seeds.run_seed),
+        contamination=contamination,
+        problems=_problems(run, result, item_dates, contaminated or set()),
+        summary=list(result.summary),
         warnings=list(result.warnings), date_source=dates.date_source(result.benchmark))
 
 
