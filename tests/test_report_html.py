@@ -59,11 +59,15 @@ def test_no_published_figure_is_shown_as_such(tmp_path: Path) -> None:
 
 def test_clr_is_shown_when_present(tmp_path: Path) -> None:
     run = copy_run("base", tmp_path / "run")
-    edit_results(run, lambda d: d["benchmarks"][0]["extra_metrics"].update(
-        clr={"accuracy": 0.625, "rounds": 2}))
+    clr = {"items": 4, "k": 4, "repetitions": 2, "clr_accuracy": 0.625, "clr_ci95": [0.25, 1.0],
+           "maj_at_k": 0.5, "avg_at_k": 0.4375, "pool": {"min": 4, "max": 4},
+           "clr_per_repetition": [0.5, 0.75]}  # the CLR stage's shape (vt_eval/clr/metrics.py)
+    edit_results(run, lambda d: d["benchmarks"][0]["extra_metrics"].update(clr=clr))
     written = write_scorecard(run)
     assert written.card.benchmarks[0].clr == 0.625
-    assert "62.5%" in written.html.read_text() and "rounds: 2" in written.html.read_text()
+    page = written.html.read_text()
+    assert "62.5%" in page and "clr_ci95: [0.25, 1]" in page and "repetitions: 2" in page
+    assert "62.5%" in written.markdown.read_text()
 
 
 def test_missing_matplotlib_never_breaks_the_text(tmp_path: Path,

@@ -80,6 +80,20 @@ def test_at_80_columns_low_priority_columns_fold_into_further_tables() -> None:
     for group in groups[1:]:
         assert f"80 columns: {', '.join(c.header for c in group)} moved to the table below" in text
     # every column is printed exactly once, every table has every benchmark, names whole
-    assert sorted(c.header for g in groups for c in g) == sorted(c.header for c in COLUMNS)
+    optional = {"CLR"}  # shown only when a benchmark has it
+    assert sorted(c.header for g in groups for c in g) == sorted(
+        c.header for c in COLUMNS if c.header not in optional)
     assert text.count("hmmt_feb_2025 (partial)") == len(groups)
     assert "14321" in text and "0.3%" in text and "93.3%" in text
+
+
+def test_clr_column_appears_only_when_a_benchmark_has_clr() -> None:
+    results = _results()
+    assert "CLR" not in _render(120)
+    with_clr = results.model_copy(update={"benchmarks": [
+        results.benchmarks[0].model_copy(update={"extra_metrics": {"clr": {"clr_accuracy": 0.95}}}),
+        *results.benchmarks[1:]]})
+    console = Console(width=120, record=True, file=io.StringIO())
+    print_results(console, with_clr)
+    text = console.export_text()
+    assert "CLR" in text and "95.0%" in text and "…" not in text

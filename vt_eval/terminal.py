@@ -31,6 +31,14 @@ class Column:
     header: str
     priority: int  # 0 = always shown; higher = folded into the second table first
     cell: Callable[[BenchmarkResult], str]
+    present: Callable[[BenchmarkResult], bool] | None = None  # optional column: shown if any
+
+
+def _clr(r: BenchmarkResult) -> float | None:
+    """CLR accuracy from the CLR stage's extra metrics (vt_eval/clr/metrics.py), if any."""
+    raw = r.extra_metrics.get("clr")
+    value = raw.get("clr_accuracy") if isinstance(raw, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _pass_k(r: BenchmarkResult) -> str:
@@ -56,6 +64,7 @@ COLUMNS = (
     Column("items", 2, _items),
     Column("k", 2, lambda r: str(r.k)),
     Column("maj@k", 3, lambda r: _pct(r.maj_at_k)),
+    Column("CLR", 3, lambda r: _pct(_clr(r)), lambda r: _clr(r) is not None),
     Column("pass@k", 4, _pass_k),
     Column("truncated", 5, lambda r: _pct(r.truncation_rate)),
     Column("no answer", 6, lambda r: _pct(r.no_answer_rate)),
@@ -98,7 +107,8 @@ def _fit(results: RunResults, columns: list[Column], width: int) -> tuple[list[C
 def layout(results: RunResults, width: int) -> list[list[Column]]:
     """Column groups, one table each, for a `width`-column terminal: the first holds the most
     important columns; lower-priority ones fold into the next tables. The name is never cut."""
-    groups, rest = [], list(COLUMNS)
+    groups, rest = [], [c for c in COLUMNS
+                        if c.present is None or any(c.present(r) for r in results.benchmarks)]
     while rest:
         shown, rest = _fit(results, rest, width)
         groups.append(shown)
@@ -119,7 +129,7 @@ def results_tables(results: RunResults, console: Console) -> list[Table | str]:
 
 def results_table(results: RunResults) -> Table:
     """Every column in one table (for wide consoles and files)."""
-    return _table(results, COLUMNS, f"vt-eval results: {results.run_id}")
+    return _table(results, layout(results, 10_000)[0], f"vt-eval results: {results.run_id}")
 
 
 def print_results(console: Console, results: RunResults) -> None:

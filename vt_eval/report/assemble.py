@@ -21,7 +21,7 @@ from vt_eval.results import BenchmarkResult
 from vt_eval.util import now_iso
 
 REFERENCE_MODEL = "VibeThinker-3B"
-CLR_KEYS = ("accuracy", "avg_at_k", "score", "clr", "value")
+CLR_KEYS = ("clr_accuracy", "accuracy", "clr", "score", "value")  # the headline, first found
 
 
 def _items(run: RunData) -> dict[str, dict[str, Item]]:
@@ -35,8 +35,17 @@ def _items(run: RunData) -> dict[str, dict[str, Item]]:
     return out
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, float) for v in value):
+        return "[" + ", ".join(f"{v:.4g}" for v in value) + "]"
+    return str(value)
+
+
 def clr_metrics(result: BenchmarkResult) -> tuple[float | None, list[tuple[str, str]]]:
-    """CLR's headline accuracy and its other fields, when the CLR stage added them."""
+    """CLR's headline accuracy and its other scalar fields (extra_metrics["clr"], written by the
+    CLR stage: clr_accuracy, clr_ci95, maj_at_k on the same draws, ...), when present."""
     raw = result.extra_metrics.get("clr")
     if raw is None:
         return None, []
@@ -46,7 +55,8 @@ def clr_metrics(result: BenchmarkResult) -> tuple[float | None, list[tuple[str, 
         return None, [("clr", str(raw))]
     value = next((float(raw[k]) for k in CLR_KEYS if isinstance(raw.get(k), (int, float))
                   and not isinstance(raw.get(k), bool)), None)
-    detail = [(str(k), str(v)) for k, v in raw.items() if not isinstance(v, (dict, list))]
+    detail = [(str(k), _shown(v)) for k, v in raw.items()
+              if not isinstance(v, dict) and (not isinstance(v, list) or k.endswith("ci95"))]
     return value, detail
 
 
