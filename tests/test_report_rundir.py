@@ -4,6 +4,7 @@ that the report stage runs as part of `score` and that results.json is checked a
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import shutil
@@ -65,6 +66,7 @@ def make_run(path: Path, respond: Respond = base_response, items: int = 4, k: in
 
 
 _ROOT = Path(tempfile.mkdtemp(prefix="vt-eval-report-tests-"))
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 
 @cache
