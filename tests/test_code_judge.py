@@ -16,7 +16,7 @@ import pytest
 
 from vt_eval.code.compare import stdio_equal, value_equal
 from vt_eval.code.fixtures import lcb_row_from_local
-from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, TestCase, judge
 from vt_eval.code.lcb import decode_private_tests, encode_private_tests, problem_from_row
 from vt_eval.code.leetcode import (convert_leetcodedataset, parse_kwargs, problem_from_local,
                                    read_leetcodedataset)
@@ -142,7 +142,7 @@ def test_every_reference_solution_passes_and_mutations_fail(local_rows: list[dic
                read_leetcodedataset(DATA / "LeetCodeDataset-v0.3.1-test.jsonl.gz")}
     local = threading.local()
     boxes: list[Sandbox] = []
-    settings = JudgeSettings(test_timeout_s=30.0, problem_timeout_s=600.0,
+    settings = CodeRunSettings(test_timeout_s=30.0, problem_timeout_s=600.0,
                              packages=("sortedcontainers",))  # the leetcode card's
 
     def check(row: dict) -> tuple[str, str, str]:
@@ -185,5 +185,5 @@ def test_problem_time_budget(sb: Sandbox) -> None:
     tests = tuple(TestCase(f"{i}\n", f"{i}\n") for i in range(20))
     problem = CodeProblem("slow", "stdin", tests)
     code = "import time\ntime.sleep(0.2)\nprint(input())"
-    result = judge(sb, problem, code, JudgeSettings(test_timeout_s=1.0, problem_timeout_s=1.0))
+    result = judge(sb, problem, code, CodeRunSettings(test_timeout_s=1.0, problem_timeout_s=1.0))
     assert result.outcome == "timeout" and 2 <= result.passed < 20

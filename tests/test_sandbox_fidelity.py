@@ -9,7 +9,7 @@ import pytest
 from test_sandbox_hostile import open_sandbox
 
 from vt_eval.cards import get_card
-from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, TestCase, judge
 from vt_eval.grading.code import settings_for
 from vt_eval.sandbox import Sandbox
 
@@ -30,10 +30,10 @@ def test_slow_correct_solution_passes_under_the_lcb_budget(sb: Sandbox) -> None:
     tests = tuple(TestCase(f"{i}\n", f"{2 * i}\n") for i in range(8))
     problem = CodeProblem("slow", "stdin", tests)
     code = "import time\ntime.sleep(0.3)\nprint(2 * int(input()))"
-    fixed = JudgeSettings(test_timeout_s=0.5, problem_timeout_s=1.5)
+    fixed = CodeRunSettings(test_timeout_s=0.5, problem_timeout_s=1.5)
     result = judge(sb, problem, code, fixed)
     assert result.outcome == "timeout" and 0 < result.passed < 8
-    lcb = JudgeSettings(test_timeout_s=0.5, time_budget="lcb")
+    lcb = CodeRunSettings(test_timeout_s=0.5, time_budget="lcb")
     assert judge(sb, problem, code, lcb).outcome == "passed"
     functional = CodeProblem("slowf", "functional",
                              tuple(TestCase(str(i), str(2 * i)) for i in range(8)), func_name="f")

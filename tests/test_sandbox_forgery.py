@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from test_sandbox_hostile import open_sandbox
 
-from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, checker_tests, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, TestCase, checker_tests, judge
 from vt_eval.code.leetcode import problem_from_local, read_leetcodedataset
 from vt_eval.sandbox import Sandbox
 
 sb = pytest.fixture(scope="module", name="sb")(open_sandbox)
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "leetcode_contests"
-SETTINGS = JudgeSettings(test_timeout_s=3.0, problem_timeout_s=60.0)
+SETTINGS = CodeRunSettings(test_timeout_s=3.0, problem_timeout_s=60.0)
 
 # Frames of every shape the old and new protocols used, on every fd a program can name.
 FORGE_EVERY_FD = '''

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, TestCase, judge
 from vt_eval.sandbox import Limits, Sandbox
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -216,7 +216,7 @@ def test_sandbox_restarts_when_it_dies(sb: Sandbox) -> None:
     assert sb.server_pid is not None
     os.kill(sb.server_pid, 9)
     problem = CodeProblem("p", "stdin", (TestCase("2\n", "4\n"),))
-    result = judge(sb, problem, "print(int(input())*2)", JudgeSettings())
+    result = judge(sb, problem, "print(int(input())*2)", CodeRunSettings())
     assert result.outcome == "passed" and sb.restarts >= 1
 
 
@@ -234,6 +234,6 @@ def test_hostile_functional_programs(sb: Sandbox) -> None:
             "output_limit",  # a frame claiming ~1.7 GB
         "class Solution:\n  def add(self, a) return 3": "compile_error",
     }
-    settings = JudgeSettings(test_timeout_s=2.0, limits=Limits(memory_mb=128))
+    settings = CodeRunSettings(test_timeout_s=2.0, limits=Limits(memory_mb=128))
     for code, want in verdicts.items():
         assert judge(sb, problem, code, settings).outcome == want, code

@@ -62,7 +62,7 @@ class CodeProblem:
 
 
 @dataclass(frozen=True)
-class JudgeSettings:
+class CodeRunSettings:
     test_timeout_s: float = 6.0  # LiveCodeBench's per-test default
     problem_timeout_s: float = 120.0  # all tests of one program together ("fixed" budget)
     limits: Limits = field(default_factory=Limits)
@@ -103,7 +103,7 @@ def _status_outcome(status: str) -> Outcome:
     return status if status in OUTCOMES else "sandbox_error"  # type: ignore[return-value]
 
 
-def _judge_stdio(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
+def _judge_stdio(sb: Sandbox, problem: CodeProblem, code: str, st: CodeRunSettings,
                  start: float) -> Judgement:
     total = len(problem.tests)
     budget = st.budget_s(total)
@@ -141,7 +141,7 @@ def _parse_functional(test: TestCase) -> tuple[Call, Any]:
     return (args, kwargs), json.loads(test.output)
 
 
-def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
+def _judge_functional(sb: Sandbox, problem: CodeProblem, code: str, st: CodeRunSettings,
                       start: float) -> Judgement:
     total = len(problem.tests)
     try:
@@ -216,7 +216,7 @@ def checker_tests(source: str) -> tuple[TestCase, ...]:
     return tuple(tests)
 
 
-def _judge_checker(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettings,
+def _judge_checker(sb: Sandbox, problem: CodeProblem, code: str, st: CodeRunSettings,
                    start: float) -> Judgement:
     """human-eval style `check(candidate)`, judged as the functional tests its asserts state."""
     try:
@@ -230,9 +230,9 @@ def _judge_checker(sb: Sandbox, problem: CodeProblem, code: str, st: JudgeSettin
 
 
 def judge(sb: Sandbox, problem: CodeProblem, code: str,
-          settings: JudgeSettings | None = None) -> Judgement:
+          settings: CodeRunSettings | None = None) -> Judgement:
     """Run `code` on every test of `problem` (in order, stopping at the first failure)."""
-    st = settings or JudgeSettings()
+    st = settings or CodeRunSettings()
     run = {"stdin": _judge_stdio, "functional": _judge_functional,
            "checker": _judge_checker}[problem.mode]
     for attempt in range(2):

@@ -138,6 +138,10 @@ class Grader:
         """One-line summaries of this grader's extra metrics, for the terminal and the reports."""
         return []
 
+    def provenance(self, scores: Sequence[Score]) -> dict[str, Any]:
+        """How this grader ran (e.g. the sandbox mode), for the grade stage's manifest report."""
+        return {}
+
     @contextmanager
     def worker_pool(self, options: GradingOptions) -> Iterator[TimeoutPool]:
         if options.pool is not None:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from vt_eval.cards import Card
-from vt_eval.code.judge import CodeProblem, JudgeSettings, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, judge
 from vt_eval.code.lcb import lcb_messages, problem_from_row
 from vt_eval.code.leetcode import problem_from_local
 from vt_eval.code.select import select_items
@@ -101,9 +101,9 @@ def build_problem(card: Card, item: Item) -> CodeProblem:
     return problem_from_row(row, tolerance=options.float_tolerance or 0.0)
 
 
-def settings_for(card: Card) -> JudgeSettings:
+def settings_for(card: Card) -> CodeRunSettings:
     options = code_options(card)
-    return JudgeSettings(test_timeout_s=options.test_timeout_s,
+    return CodeRunSettings(test_timeout_s=options.test_timeout_s,
                          problem_timeout_s=options.problem_timeout_s,
                          limits=Limits(memory_mb=options.memory_mb),
                          time_budget=options.time_budget, packages=tuple(options.packages))
@@ -202,11 +202,20 @@ class CodeGrader(Grader):
     def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> CodeMetrics:
         return code_metrics(scores)
 
+    def provenance(self, scores: Sequence[Score]) -> dict[str, Any]:
+        """The sandbox mode(s) the programs ran under (also in the manifest)."""
+        modes = code_metrics(scores).sandbox_modes
+        return {"sandbox_modes": modes} if modes else {}
+
     def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
         m = CodeMetrics.model_validate(metrics)
         difficulty = ", ".join(f"{name} {100 * v.accuracy:.1f}% ({v.samples})"
                                for name, v in m.by_difficulty.items())
-        return [f"code outcomes {m.outcomes}; by difficulty: {difficulty}"]
+        lines = [f"code outcomes {m.outcomes}; by difficulty: {difficulty}"]
+        if m.sandbox_modes:
+            lines.append("sandbox: " + "; ".join(f"{mode} ({n} samples)"
+                                                 for mode, n in m.sandbox_modes.items()))
+        return lines
 
     def _verdict(self, task: GradeTask, code: str, outcome: str, message: str,
                  details: dict[str, Any]) -> Score:

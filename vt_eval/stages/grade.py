@@ -78,9 +78,13 @@ class GradeStage(Stage):
         verdicts: dict[str, int] = {}
         for score in scores:
             verdicts[score.verdict] = verdicts.get(score.verdict, 0) + 1
+        graders = {d.card.name: get_grader(d.card.grader) for d in data}
+        facts = {name: grader.provenance([s for s in scores if s.benchmark == name])
+                 for name, grader in graders.items()}
         return StageOutcome(counts={"samples": len(scores), **verdicts},
-                            versions={d.card.name: get_grader(d.card.grader).tag for d in data},
-                            details={"warnings": warnings})
+                            versions={name: grader.tag for name, grader in graders.items()},
+                            details={"warnings": warnings,
+                                     "graders": {k: v for k, v in facts.items() if v}})
 
     @staticmethod
     def _grade(ctx: StageContext, benchmark: PlannedData, samples: list[Sample],
