@@ -142,9 +142,9 @@ def run_problem(pool: Sequence[Trajectory], k: int, rngs: Sequence[np.random.Gen
     ordered = sorted(pool, key=lambda t: t.index)
     out = []
     for rng in rngs:
-        order = tuple(ordered[i].index for i in draw_order(len(ordered), rng))
-        by_index = {t.index: t for t in ordered}
-        drawn = [by_index[i] for i in order[:k]]
+        positions = draw_order(len(ordered), rng)
+        order = tuple(ordered[i].index for i in positions)
+        drawn = [ordered[i] for i in positions[:k]]
         choice = choose(drawn, rng)
         out.append(Repetition(
             choice=choice, order=order, pass_any=any(t.correct for t in drawn),

@@ -64,25 +64,27 @@ def verification_request(sample: Sample, claim_index: int, claim: str, settings:
     return Request(key, messages, seed)
 
 
+def _call_fields(sample: Sample, request: Request, completion: Completion,
+                 settings: CallSettings) -> dict[str, Any]:
+    return {"benchmark": sample.benchmark, "item_id": sample.item_id,
+            "sample_index": sample.sample_index, "settings": settings.digest,
+            "prompt_version": settings.prompt_version, "seed": request.seed,
+            "reply": completion.text, "finish_reason": completion.finish_reason,
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens, "created_at": now_iso()}
+
+
 def claim_record(sample: Sample, request: Request, completion: Completion,
                  settings: CallSettings) -> ClaimRecord:
     parsed = parse_claims(completion.text, settings.m)
-    return ClaimRecord(
-        benchmark=sample.benchmark, item_id=sample.item_id, sample_index=sample.sample_index,
-        settings=settings.digest, prompt_version=settings.prompt_version, seed=request.seed,
-        claims=list(parsed.claims), answer=parsed.answer, status=parsed.status, rule=parsed.rule,
-        extra_dropped=parsed.extra_dropped, reply=completion.text,
-        finish_reason=completion.finish_reason, prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens, created_at=now_iso())
+    return ClaimRecord(**_call_fields(sample, request, completion, settings),
+                       claims=list(parsed.claims), answer=parsed.answer, status=parsed.status,
+                       rule=parsed.rule, extra_dropped=parsed.extra_dropped)
 
 
 def verification_record(sample: Sample, claim_index: int, claim: str, request: Request,
                         completion: Completion, settings: CallSettings) -> VerificationRecord:
     parsed = parse_verdict(completion.text, completion.finish_reason)
-    return VerificationRecord(
-        benchmark=sample.benchmark, item_id=sample.item_id, sample_index=sample.sample_index,
-        claim_index=claim_index, settings=settings.digest, prompt_version=settings.prompt_version,
-        seed=request.seed, claim=claim, verdict=parsed.value, status=parsed.status,
-        reply=completion.text, finish_reason=completion.finish_reason,
-        prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-        created_at=now_iso())
+    return VerificationRecord(**_call_fields(sample, request, completion, settings),
+                              claim_index=claim_index, claim=claim, verdict=parsed.value,
+                              status=parsed.status)

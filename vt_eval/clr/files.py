@@ -24,49 +24,43 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class ClaimRecord(_Record):
-    """One extraction call: a trajectory's claims and final answer, as parsed from the reply."""
+class CallRecord(_Record):
+    """What every CLR call line holds: whose trajectory, under which settings, the raw reply."""
 
     benchmark: str
     item_id: str
     sample_index: int
-    settings: str  # sha256 of the extraction settings (prompt version, M, sampling, clipping)
+    settings: str  # sha256 of the step's settings (prompt version, M, sampling, clipping)
     prompt_version: str
     seed: int
-    claims: list[str]
-    answer: str | None
-    status: ClaimStatus
-    rule: str
-    extra_dropped: int
     reply: str
     finish_reason: FinishReason
     prompt_tokens: int | None
     completion_tokens: int | None
     created_at: str
+
+
+class ClaimRecord(CallRecord):
+    """One extraction call: a trajectory's claims and final answer, as parsed from the reply."""
+
+    claims: list[str]
+    answer: str | None
+    status: ClaimStatus
+    rule: str
+    extra_dropped: int
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.benchmark, self.item_id, self.sample_index)
 
 
-class VerificationRecord(_Record):
+class VerificationRecord(CallRecord):
     """One verification call: the verdict on one claim of one trajectory."""
 
-    benchmark: str
-    item_id: str
-    sample_index: int
     claim_index: int
-    settings: str  # sha256 of the verification settings (prompt version, sampling)
-    prompt_version: str
-    seed: int
     claim: str
     verdict: int | None
     status: VerdictStatus
-    reply: str
-    finish_reason: FinishReason
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    created_at: str
 
     @property
     def key(self) -> tuple[str, str, int, int]:

@@ -89,7 +89,7 @@ def _unique(claims: list[str]) -> list[str]:
 
 
 def _final_answer(lines: list[str]) -> str | None:
-    answers = [m.group(1).strip() for m in map(_ANSWER_LINE.match, lines) if m]
+    answers = [m.group(1).strip().strip("*_").strip() for m in map(_ANSWER_LINE.match, lines) if m]
     return answers[-1] if answers and answers[-1] else None
 
 

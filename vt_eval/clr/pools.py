@@ -3,7 +3,7 @@
 A problem's pool is its samples that were generated and scored within the plan's k. Benchmarks
 graded by something other than CLR_GRADERS (code, IFEval) are skipped, as in the report. An item
 with a needs_judge/judge_error score is left out of the metrics (as avg@k leaves it out) and gets
-no calls. A repetition's K are the first K of its seeded draw order; the calls made are those of
+no calls; so is one the judge settled (its answers carry no cluster key to vote with). A repetition's K are the first K of its seeded draw order; the calls made are those of
 the union of all repetitions' K (only the answered ones, with answered_only: a trajectory with no
 answer cluster votes for nothing, so its reliability cannot change the choice).
 """
@@ -33,6 +33,11 @@ class Problem:
         return self.scores[sample.sample_index].cluster is not None
 
 
+def _unsettled(score: Score) -> bool:
+    """Rules could not settle it; also after a judge did, since judged answers have no cluster."""
+    return score.verdict in UNSETTLED or score.details.get("rule_verdict") in UNSETTLED
+
+
 def skipped_benchmarks(plan: PlanRecord) -> dict[str, str]:
     return {b.name: f"CLR applies to {' and '.join(CLR_GRADERS)} benchmarks, not to "
                     f"{b.grader} ones (as in the report)"
@@ -60,7 +65,7 @@ def build_problems(plan: PlanRecord, samples: Iterable[Sample], scores: Iterable
             mine.sort(key=lambda s: s.sample_index)
             problems.append(Problem(planned.name, item_id, tuple(by_key[s.key] for s in mine),
                                     {s.sample_index: s for s in mine},
-                                    not any(s.verdict in UNSETTLED for s in mine)))
+                                    not any(_unsettled(s) for s in mine)))
         out[planned.name] = problems
     return out
 
