@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from vt_eval.probes.texts import NUMBER, ProbeItem, sentences
 
 PERTURBATION_KINDS = ("numbers", "sentence_order")
+MAX_DRAWS = 10
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,20 @@ def perturbed_copies(item: ProbeItem, copies: int, seed: int) -> list[Perturbed]
     for kind in PERTURBATION_KINDS:
         seen = {item.text}
         for copy in range(copies):
-            rng = random.Random(f"{seed}:{item.benchmark}:{item.id}:{kind}:{copy}")
-            text = PERTURBERS[kind](item.text, rng)
-            if text is not None and text not in seen:
+            text = _new_copy(item, kind, copy, seed, seen)
+            if text is not None:
                 seen.add(text)
                 out.append(Perturbed(kind, copy, text))
     return out
+
+
+def _new_copy(item: ProbeItem, kind: str, copy: int, seed: int, seen: set[str]) -> str | None:
+    """A copy unlike the text and the earlier copies (a few seeded draws), or None."""
+    for attempt in range(MAX_DRAWS):
+        rng = random.Random(f"{seed}:{item.benchmark}:{item.id}:{kind}:{copy}:{attempt}")
+        text = PERTURBERS[kind](item.text, rng)
+        if text is None:
+            return None
+        if text not in seen:
+            return text
+    return None
