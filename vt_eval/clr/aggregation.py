@@ -1,14 +1,15 @@
 """CLR's arithmetic, pure: reliabilities, seeded draws, the cluster choice, one problem's R runs.
 
 r_k = (sum of verdicts / M) ** M (SPEC.md section 3, eq. 5). A missing claim (the extraction gave
-fewer than M) counts as unverified under missing="zero" (the formula's fixed 1/M, the default), or
-the mean runs over the claims there are under missing="skip"; no claim at all gives r = 0 either way.
-An unparsable or truncated verdict is None here and counts as 0 (not confirmed).
+fewer than M) counts as unverified under missing="zero" (the formula's fixed 1/M, the default),
+or the mean runs over the claims there are under missing="skip"; no claim at all gives r = 0
+either way. An unparsable or truncated verdict is None here and counts as 0 (not confirmed).
 
 The choice: among the drawn trajectories that have an answer cluster, the cluster with the largest
-summed reliability wins; ties (equal within 1e-9, relative) go to the larger cluster, then to a uniform draw from the
-repetition's own seeded generator. When every answered trajectory has r = 0 the choice is plain
-majority vote (the same rule as maj@K: most votes, ties to the lowest sample index), counted.
+summed reliability wins; ties (equal within 1e-9, relative) go to the larger cluster, then to a
+uniform draw from the repetition's own seeded generator. When every answered trajectory has
+r = 0 the choice is plain majority vote (the same rule as maj@K: most votes, ties to the lowest
+sample index), counted.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def reliability(verdicts: Sequence[int | None], m: int, missing: MissingClaims =
     return float((confirmed / slots) ** m)
 
 
-def problem_rng(run_seed: int, repetition: int, benchmark: str, item_id: str) -> np.random.Generator:
+def problem_rng(run_seed: int, repetition: int, benchmark: str, item_id: str
+                ) -> np.random.Generator:
     """The generator of one repetition of one problem: seeded by the run seed, the repetition and
     a hash of the problem (so adding or removing problems never shifts another's draws)."""
     digest = hashlib.blake2b(f"{benchmark}/{item_id}".encode(), digest_size=8).digest()

@@ -3,8 +3,9 @@
 A problem's pool is its samples that were generated and scored within the plan's k. Benchmarks
 graded by something other than CLR_GRADERS (code, IFEval) are skipped, as in the report. An item
 with a needs_judge/judge_error score is left out of the metrics (as avg@k leaves it out) and gets
-no calls; so is one the judge settled (its answers carry no cluster key to vote with). A repetition's K are the first K of its seeded draw order; the calls made are those of
-the union of all repetitions' K (only the answered ones, with answered_only: a trajectory with no
+no calls; so is one the judge settled (its answers carry no cluster key to vote with). A
+repetition's K are the first K of its seeded draw order; the calls made are those of the union
+of all repetitions' K (only the answered ones, with answered_only: a trajectory with no
 answer cluster votes for nothing, so its reliability cannot change the choice).
 """
 
@@ -46,7 +47,7 @@ def skipped_benchmarks(plan: PlanRecord) -> dict[str, str]:
 
 def build_problems(plan: PlanRecord, samples: Iterable[Sample], scores: Iterable[Score]
                    ) -> dict[str, list[Problem]]:
-    """Problems of the CLR benchmarks, by benchmark, in plan order (items without samples left out)."""
+    """The CLR benchmarks' problems by benchmark, in plan order (those without samples left out)."""
     skipped = skipped_benchmarks(plan)
     by_key = {s.key: s for s in samples}
     grouped: dict[tuple[str, str], list[Score]] = {}

@@ -10,7 +10,8 @@ from vt_eval.clr.parsing import CLAIM_STATUSES, VERDICT_STATUSES
 CHOICES = {
     "reliability": "r_k = (sum_m v_km / M) ** M (report eq. 5)",
     "missing_claims": "fewer than M claims: with 'zero' the missing claims count as unverified "
-                      "(fixed 1/M); with 'skip' the mean runs over the claims given; no claims: r = 0",
+                      "(fixed 1/M); with 'skip' the mean runs over the claims given; "
+                      "no claims: r = 0",
     "claim_parsing": "lines 'CLAIM n: ...' after any </think> (fallback: numbered or bulleted "
                      "lines); blank and repeated claims dropped; first M kept; statuses ok, "
                      "fewer (1..M-1), none (empty reply), garbage (text without claims)",

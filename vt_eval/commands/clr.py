@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="a TOML file whose [clr] section replaces the run's")
     p.add_argument("--backend", choices=["vllm", "openai", "transformers"],
                    help="for this command only (default: the run's backend)")
-    p.add_argument("--base-url", help="OpenAI-compatible server of the same model (this command only)")
+    p.add_argument("--base-url",
+                   help="OpenAI-compatible server of the same model (this command only)")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
