@@ -1,0 +1,182 @@
+"""The probes through each kind of backend, without a GPU: vLLM (its own backend code with a
+stand-in engine, as tests/test_vllm_backend.py does), an OpenAI-compatible server that echoes
+prompt log-probabilities (a recorded vLLM answer), and servers or backends that cannot: a clear
+error naming the missing capability, before or instead of any silent result."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import types
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from helpers import ScriptedServerHandler
+from vt_eval.backends.base import Capability, Completion, Request, SamplingParams
+from vt_eval.cli import main
+from vt_eval.config import OpenAIConfig, VLLMConfig
+from vt_eval.errors import BackendError
+from vt_eval.models import ModelRef
+from vt_eval.probes.likelihood import likelihood_probe, lowest_mean
+from vt_eval.probes.run import probe_records
+from vt_eval.probes.settings import ProbeSettings
+from vt_eval.probes.texts import ProbeItem
+
+SETTINGS = ProbeSettings(perturbations=1, bootstrap=200, permutations=200)
+ITEMS = [ProbeItem("b", "1", "Let x be 12. Then y is 3. Find x+y.", "15")]
+
+
+def char_logprob(code: int) -> float:
+    return -((code % 7) + 1) / 4
+
+
+# -- vLLM ------------------------------------------------------------------------------------
+
+@dataclass
+class _Out:
+    prompt_token_ids: list[int]
+    outputs: list[Any]
+    prompt_logprobs: list[dict[int, Any] | None] | None = None
+
+
+class _Tok:
+    chat_template = "x"
+    name_or_path = "fake"
+    eos_token = "</s>"
+
+    def __len__(self) -> int:
+        return 256
+
+    def __call__(self, text: str, add_special_tokens: bool) -> dict[str, list[int]]:
+        return {"input_ids": [ord(c) % 256 for c in text]}
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(chr(i) for i in ids)
+
+
+class _Engine:
+    def __init__(self, **kwargs: Any) -> None:
+        self.sent: list[Any] = []
+
+    def get_tokenizer(self) -> _Tok:
+        return _Tok()
+
+    def generate(self, prompts: list[Any], params: list[Any]) -> list[_Out]:
+        self.sent += params
+        outs = []
+        for prompt, p in zip(prompts, params, strict=True):
+            ids = _Tok()(prompt, True)["input_ids"]
+            choice = types.SimpleNamespace(text=" 15", finish_reason="length", token_ids=[1], logprobs=None)
+            out = _Out(ids, [choice])
+            if getattr(p, "prompt_logprobs", None) is not None:
+                out.prompt_logprobs = [None] + [{t: types.SimpleNamespace(logprob=char_logprob(t))}
+                                                for t in ids[1:]]
+            outs.append(out)
+        return outs
+
+
+@pytest.fixture
+def vllm_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    module = types.ModuleType("vllm")
+    module.__version__ = "0.0-fake"  # type: ignore[attr-defined]
+    module.LLM = _Engine  # type: ignore[attr-defined]
+    module.SamplingParams = lambda **kwargs: types.SimpleNamespace(**kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    from vt_eval.backends.vllm_backend import VLLMBackend
+    (tmp_path / "config.json").write_text("{}")
+    return VLLMBackend(ModelRef("m", tmp_path), VLLMConfig(), seed=0)
+
+
+def test_likelihood_through_vllm_prompt_logprobs(vllm_backend: Any) -> None:
+    result = likelihood_probe(vllm_backend, ITEMS, SETTINGS)[("b", "1")]
+    expected = [char_logprob(ord(c)) for c in ITEMS[0].text[1:]]
+    assert result["min_k"] == pytest.approx(lowest_mean(expected, SETTINGS.min_k))
+    assert result["mean_logprob"] == pytest.approx(sum(expected) / len(expected))
+    assert result["min_k_pp"] is None  # vLLM gives no full-vocabulary moments: unavailable, not faked
+    assert {p["kind"] for p in result["perturbed"]} == {"numbers", "sentence_order"}
+    sent = vllm_backend.llm.sent
+    assert all(p.prompt_logprobs == 0 and p.temperature == 0.0 for p in sent)
+
+
+def test_completion_probe_through_vllm_raw_text(vllm_backend: Any) -> None:
+    (record,) = probe_records(vllm_backend, ITEMS, SETTINGS, ("completion",))
+    assert record["answer_probe"]["hit"] is True  # the stand-in answers " 15" to everything
+    assert record["answer_hits"] == 1.0 and len(record["cuts"]) == len(SETTINGS.cuts)
+
+
+# -- OpenAI-compatible servers ----------------------------------------------------------------
+
+class _Replay(ScriptedServerHandler):
+    answer: ClassVar[dict[str, Any]] = {}
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Replay.bodies.append(body)
+        self._reply(200, _Replay.answer)
+
+
+@pytest.fixture
+def replay_server() -> Iterator[str]:
+    _Replay.bodies = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Replay)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+ECHO = {"choices": [{"index": 0, "text": "Let x be 12 15", "finish_reason": "length",
+                     "logprobs": {"text_offset": [0, 3, 5, 8, 11],
+                                  "token_logprobs": [None, -2.0, -0.5, -4.0, -1.0],
+                                  "tokens": ["Let", " x", " be", " 12", " 15"]}}],
+        "usage": {"prompt_tokens": 4, "completion_tokens": 1}}
+NO_ECHO = {"choices": [{"text": " 15", "finish_reason": "length",
+                        "logprobs": {"tokens": [" 15"], "token_logprobs": [-1.0], "text_offset": [11]}}],
+           "usage": {"prompt_tokens": 4, "completion_tokens": 1}}
+
+
+def test_likelihood_through_an_echoing_server(replay_server: str) -> None:
+    from vt_eval.backends.openai_backend import OpenAIBackend
+    _Replay.answer = ECHO
+    backend = OpenAIBackend(replay_server, "m", OpenAIConfig(max_retries=0))
+    result = likelihood_probe(backend, ITEMS, SETTINGS)[("b", "1")]
+    assert result["mean_logprob"] == pytest.approx(-6.5 / 3) and result["min_k"] == -4.0
+    assert result["min_k_pp"] is None
+    assert all(b["echo"] is True and b["temperature"] == 0.0 for b in _Replay.bodies)
+
+
+def test_server_without_prompt_logprobs_is_a_clear_error(replay_server: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    _Replay.answer = NO_ECHO
+    code = main(["probe", "--model", "m", "--backend", "openai", "--base-url", replay_server,
+                 "--benchmarks", "aime_2026", "--controls", "aime_2026", "--limit", "1",
+                 "--probes", "likelihood", "--out", str(tmp_path / "p")])
+    out = capsys.readouterr().out
+    assert code == 3 and "prompt_logprobs" in out
+    assert not (tmp_path / "p" / "benchmarks.json").exists()
+
+
+class _ChatOnly:
+    """A backend that declares only chat (what a chat-only server adapter would)."""
+
+    name: ClassVar[str] = "chat-only"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({"chat"})
+    calls = 0
+
+    def generate(self, requests: Sequence[Request], params: SamplingParams) -> Iterator[Completion]:
+        _ChatOnly.calls += 1
+        return iter(())
+
+
+@pytest.mark.parametrize("probes", [("likelihood",), ("completion",)])
+def test_missing_capability_is_named_before_any_call(probes: tuple[str, ...]) -> None:
+    with pytest.raises(BackendError, match="does not support .*raw_text") as error:
+        probe_records(_ChatOnly(), ITEMS, SETTINGS, probes)  # type: ignore[arg-type]
+    assert ("prompt_logprobs" in str(error.value)) == (probes == ("likelihood",))
+    assert _ChatOnly.calls == 0
