@@ -4,6 +4,8 @@ bench/results/clr.json.
 
     python bench/clr.py [--problems 300] [--samples 4] [--max-tokens 32] [--no-model]
 
+(--no-model keeps the fixture-model measurement already in bench/results/clr.json.)
+
 Aggregation: synthetic problems (K = 64 trajectories, M = 5 verdicts each, 6 answer clusters),
 R = 8 repetitions each: reliabilities, seeded draws, the choice and the benchmark metrics.
 Fixture model: one AIME 2025 problem, `--samples` trajectories, their extraction calls and M
@@ -172,7 +174,9 @@ def main() -> None:
     print(f"aggregation (K={K}, M={M}, R={R}, synthetic): {speed['problems']} problems in "
           f"{speed['seconds']} s = {speed['problems_per_s']} problems/s")
     print(f"calls CLR adds per problem: K*(1+M) = {32 * (1 + M)} at K=32, {64 * (1 + M)} at K=64")
-    fixture = None if args.no_model else fixture_model(args.samples, args.max_tokens)
+    out = Path(__file__).parent / "results" / "clr.json"
+    fixture = fixture_model(args.samples, args.max_tokens) if not args.no_model else \
+        json.loads(out.read_text()).get("fixture_model") if out.is_file() else None  # keep it
     if fixture:
         print(f"\nfixture model (smollm2-135m, CPU, 1 thread), {fixture['samples']} trajectories, "
               f"every call <= {fixture['max_tokens']} new tokens:")
@@ -191,7 +195,6 @@ def main() -> None:
             print(f"{k:>3} {name:<46}{row['calls']:>6}{row['clr_seconds']:>8}"
                   f"{row['generation_seconds']:>8}{row['clr_over_generation_seconds']:>7}"
                   f"{row['equal_token_k']:>6}")
-    out = Path(__file__).parent / "results" / "clr.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"aggregation": speed, "calls_per_problem": {
         "formula": "K*(1+M)", "k32": 32 * (1 + M), "k64": 64 * (1 + M)},

@@ -137,3 +137,25 @@ def test_only_the_draws_answered_trajectories_need_calls(recorded_run: tuple[Run
     assert 5 not in {s.sample_index for s in answered}  # "no idea" has no answer cluster
     assert {s.sample_index for s in answered} == {s.sample_index for s in every} - {5}
     assert needing_calls(problems, 4, 1, plan.run_seed, answered_only=False).__len__() == 4
+
+
+def test_an_unknown_prompt_version_fails_before_any_call(recorded_run: tuple[RunDir, EvalConfig]
+                                                         ) -> None:
+    from vt_eval.errors import ConfigError
+    run, config = recorded_run
+    with pytest.raises(ConfigError, match="unknown extraction prompt 'clr-extract/v9'"):
+        pipeline.clr_run(run, config.with_overrides({"clr.extract_prompt": "clr-extract/v9"}),
+                         Console(width=200))
+
+
+def test_run_tts_clr_defaults_k_to_clrs_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vt_eval import cli
+    from vt_eval.commands.run import run_config
+    monkeypatch.chdir(tmp_path)
+    parse = cli.build_parser().parse_args
+    config = run_config(parse(["run", "--tts", "clr"]))
+    assert config.clr.enabled and config.run.samples == 32
+    assert run_config(parse(["run", "--tts", "clr", "-k", "8"])).run.samples == 8
+    plain = run_config(parse(["run"]))
+    assert not plain.clr.enabled and plain.run.samples == 0
+    assert cli.main(["clr", str(tmp_path / "nothing")]) == 2  # not a run directory

@@ -65,6 +65,9 @@ class AggregateStage(Stage):
         warnings = [w for report in manifest.stages.values()
                     for w in report.details.get("warnings", [])]
         warnings += [f"skipped {name}: {why}" for name, why in plan.skipped.items()]
+        if clr is None and ctx.run.file("clr.json").is_file():
+            warnings.append("clr.json was made from other scores (re-graded or judged since), so "
+                            "CLR is not shown: `vt-eval clr RUN` redoes it from the recorded calls")
         results, policies = [], {"metrics": METRIC_POLICIES}
         for planned in plan.benchmarks:
             data = reload_benchmark(planned)

@@ -95,6 +95,7 @@ class ClrStage(Stage):
 
     def execute(self, ctx: StageContext) -> StageOutcome:
         cfg = ctx.config.clr
+        prompt_texts(cfg.extract_prompt, cfg.verify_prompt)  # unknown versions fail before a call
         plan = read_plan(ctx.run.plan_path)
         if plan is None or not ctx.run.scores_path.is_file():
             raise DataError(f"{ctx.run.path}: CLR needs a graded run (plan.json and scores.jsonl)")
@@ -114,7 +115,9 @@ class ClrStage(Stage):
             backend.close()
         entries = self._entries(ctx, plan, problems, claims.records, verifications.records)
         self._write(ctx, plan, entries, extract, verify)
-        notes = claims.notes + verifications.notes
+        notes = claims.notes + verifications.notes + [
+            f"CLR: K = {cfg.k} is more than {b.name}'s k = {b.k}: every repetition uses all "
+            f"{b.k} samples" for b in plan.benchmarks if b.name in problems and b.k < cfg.k]
         return StageOutcome(
             counts={"trajectories": len(todo), "extraction_calls": made_x,
                     "verification_calls": made_v, "extractions_recorded": len(claims.records),
