@@ -5,6 +5,7 @@ trajectories are called on."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,20 @@ from rich.console import Console
 
 from helpers import make_sample
 from vt_eval import pipeline
+from vt_eval.backends.base import Completion, Request
 from vt_eval.cards import get_card
 from vt_eval.clr.files import ClaimRecord, VerificationRecord
 from vt_eval.clr.pools import build_problems, needing_calls
-from vt_eval.config import EvalConfig
+from vt_eval.config import EvalConfig, SamplingParams
 from vt_eval.data import Item
 from vt_eval.grading.base import GradeTask, GradingOptions
 from vt_eval.grading.math import MathGrader
-from vt_eval.planning import load_selected, make_plan
+from vt_eval.planning import load_selected, make_plan, read_plan
 from vt_eval.records import GOLD_CLUSTER, Sample, Score
 from vt_eval.rundir import RunDir
 from vt_eval.stages import clr as clr_stage
 from vt_eval.stages.aggregate import AggregateStage
-from vt_eval.store import write_records_atomic
+from vt_eval.store import read_records, write_records_atomic
 
 ANSWERS = ["70", "12", "12", "12", "\\frac{24}{2}", None]  # the gold of AIME 2025 #1 is 70
 
@@ -69,7 +71,7 @@ def _calls(run: RunDir, config: EvalConfig, samples: list[Sample]) -> None:
 
 
 @pytest.fixture()
-def recorded_run(tmp_path: Path) -> tuple[RunDir, EvalConfig]:
+def graded_run(tmp_path: Path) -> tuple[RunDir, EvalConfig]:
     config = _config()
     run = RunDir(tmp_path / "run")
     run.save_config(config)
@@ -78,7 +80,13 @@ def recorded_run(tmp_path: Path) -> tuple[RunDir, EvalConfig]:
     samples, scores = _graded(config)
     write_records_atomic(run.samples_path, samples)
     write_records_atomic(run.scores_path, scores)
-    _calls(run, config, samples)
+    return run, config
+
+
+@pytest.fixture()
+def recorded_run(graded_run: tuple[RunDir, EvalConfig]) -> tuple[RunDir, EvalConfig]:
+    run, config = graded_run
+    _calls(run, config, list(read_records(run.samples_path, Sample)))
     return run, config
 
 
@@ -121,13 +129,12 @@ def test_a_clr_json_of_other_scores_is_ignored(recorded_run: tuple[RunDir, EvalC
     run.scores_path.write_text(scores)  # e.g. re-graded or judged after CLR ran
     results = pipeline.score_run(run, Console(width=200), {}, stages=[AggregateStage()])
     assert "clr" not in results.benchmarks[0].extra_metrics
+    assert any("clr.json was made from other scores" in w for w in results.warnings)
 
 
 def test_only_the_draws_answered_trajectories_need_calls(recorded_run: tuple[RunDir, EvalConfig]
                                                          ) -> None:
     run, config = recorded_run
-    from vt_eval.planning import read_plan
-    from vt_eval.store import read_records
     plan = read_plan(run.plan_path)
     assert plan is not None
     problems = build_problems(plan, read_records(run.samples_path, Sample),
@@ -159,3 +166,66 @@ def test_run_tts_clr_defaults_k_to_clrs_k(tmp_path: Path, monkeypatch: pytest.Mo
     plain = run_config(parse(["run"]))
     assert not plain.clr.enabled and plain.run.samples == 0
     assert cli.main(["clr", str(tmp_path / "nothing")]) == 2  # not a run directory
+
+
+class ScriptedModel:
+    """A stand-in model for the call bookkeeping (the real one is in test_clr_e2e.py): claims
+    "a" and "b" for every trajectory; the gold's (sample 0) both hold, the others' "b" fails."""
+
+    name = "scripted"
+    capabilities = frozenset({"chat"})
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[Request], SamplingParams]] = []
+
+    def generate(self, requests: list[Request], params: SamplingParams) -> Iterator[Completion]:
+        self.calls.append((list(requests), params))
+        for r in requests:
+            if "#c" not in r.key[1]:
+                reply = "CLAIM 1: a\nCLAIM 2: b\nFINAL ANSWER: 70"
+            else:
+                reply = f"VERDICT: {r.key[2] == 0 or r.key[1].endswith('#c0')}".upper()
+            yield Completion(r.key, reply, "stop", 40, 5, 0.0)
+
+    def effective_params(self, params: SamplingParams) -> dict[str, object]:
+        return {}
+
+    def provenance(self) -> dict[str, object]:
+        return {"model": "scripted"}
+
+    def close(self) -> None:
+        pass
+
+
+def test_one_generate_call_per_step_and_no_recorded_call_repeated(
+        graded_run: tuple[RunDir, EvalConfig], monkeypatch: pytest.MonkeyPatch) -> None:
+    run, config = graded_run
+    model = ScriptedModel()
+    monkeypatch.setattr(clr_stage, "make_backend", lambda *args: model)
+    results = pipeline.clr_run(run, config, Console(width=200))
+    assert len(model.calls) == 2  # all extractions in one call, then all verifications
+    extraction, verification = model.calls
+    plan = read_plan(run.plan_path)
+    assert plan is not None
+    problems = build_problems(plan, read_records(run.samples_path, Sample),
+                              read_records(run.scores_path, Score))["aime_2025"]
+    drawn = {s.sample_index for s in needing_calls(problems, 4, 6, 0, True)}
+    assert sorted(r.key[2] for r in extraction[0]) == sorted(drawn) and 5 not in drawn
+    assert len({r.key for r in verification[0]}) == len(verification[0]) == 2 * len(drawn)
+    assert extraction[1].max_tokens == verification[1].max_tokens == 4096
+    assert extraction[1].temperature == 0.6 and len({r.seed for r in extraction[0]}) == len(drawn)
+    clr = results.benchmarks[0].extra_metrics["clr"]
+    assert clr["parsing"]["claims"]["ok"] == len(drawn) and clr["maj_at_k"] == 0
+    assert clr["spent"]["prompt_tokens"] == 40 * 3 * len(drawn)
+
+    changed = config.with_overrides({"clr.verify_max_tokens": 100})
+    pipeline.clr_run(run, changed, Console(width=200))  # verification settings changed
+    assert len(model.calls) == 3 and model.calls[2][1].max_tokens == 100
+    assert len(model.calls[2][0]) == 2 * len(drawn)  # only the verifications are redone
+    report = run.manifest().stages["clr"]
+    assert any("made with other CLR settings ignored" in w for w in report.details["warnings"])
+
+    pipeline.clr_run(run, changed.with_overrides({"clr.repetitions": 2}), Console(width=200))
+    assert len(model.calls) == 3  # fewer repetitions: every drawn trajectory is already checked
+    pipeline.clr_run(run, changed, Console(width=200))
+    assert len(model.calls) == 3
