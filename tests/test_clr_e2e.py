@@ -1,6 +1,7 @@
 """CLR end to end through the CLI on the real fixture model on CPU: `run --tts clr` is SIGKILLed
-mid-verification, `vt-eval clr RUN` resumes it without repeating a recorded call, and a repeated
-`run --tts clr` finds everything done."""
+mid-verification, `vt-eval clr RUN` resumes it without repeating a recorded call, a repeated
+`run --tts clr` finds everything done, and `vt-eval clr RUN --repetitions 3` re-aggregates from
+the recorded calls without loading the model."""
 
 from __future__ import annotations
 
@@ -102,6 +103,11 @@ def test_killed_mid_verification_resumes_without_repeating_a_call(tmp_path: Path
     again = vt_eval(ARGS, tmp_path)  # the run command: generation, grading and CLR all done
     assert again.returncode == 0, again.stdout + again.stderr
     assert "CLR verification" not in again.stdout and "for CLR" not in again.stdout  # no calls
+    assert len(lines(run_dir / "verifications.jsonl")) == expected
+
+    more = vt_eval(["clr", str(RUN), "--repetitions", "3"], tmp_path)  # re-aggregate, no model
+    assert more.returncode == 0, more.stdout + more.stderr
+    assert "CLR@6 (M=2, R=3" in more.stdout and "for CLR" not in more.stdout
     assert len(lines(run_dir / "verifications.jsonl")) == expected
     print(f"\nkilled after {killed_after:.0f} s; resume ({expected - len(before)} verification "
           f"calls) took {resumed_s:.0f} s")

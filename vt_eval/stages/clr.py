@@ -100,7 +100,9 @@ class ClrStage(Stage):
         if plan is None or not ctx.run.scores_path.is_file():
             raise DataError(f"{ctx.run.path}: CLR needs a graded run (plan.json and scores.jsonl)")
         repair_tail(ctx.run.samples_path)
-        samples = {s.key: s for s in read_records(ctx.run.samples_path, Sample)}
+        samples: dict[tuple[str, str, int], Sample] = {}
+        for sample in read_records(ctx.run.samples_path, Sample):
+            samples.setdefault(sample.key, sample)  # the first copy, as the grade stage keeps
         scores = list(read_records(ctx.run.scores_path, Score))
         problems = build_problems(plan, samples.values(), scores)
         extract, verify = step_settings(cfg, plan.run_seed)
