@@ -20,7 +20,8 @@ def parsed(latex: str) -> object:
 @pytest.mark.parametrize(("latex", "value"), [
     ("0.\\overline{4}", Fraction(4, 9)), ("0.1\\overline{6}", Fraction(1, 6)),
     ("0.\\overline{142857}", Fraction(1, 7)), ("1.\\overline{3}", Fraction(4, 3)),
-    ("-0.\\overline{4}", Fraction(-4, 9)), ("0.\\bar{3}", Fraction(1, 3)), ("0.(3)", Fraction(1, 3)),
+    ("-0.\\overline{4}", Fraction(-4, 9)), ("0.\\bar{3}", Fraction(1, 3)),
+    ("0.(3)", Fraction(1, 3)),
     ("0.\\overline{9}", Fraction(1)),
 ])
 def test_repeating_decimals_are_exact(latex: str, value: Fraction) -> None:
@@ -72,6 +73,10 @@ def test_digit_bound_is_an_upper_bound_on_literals() -> None:
     ("x = 77", "x = 77", "correct", "math-verify"),  # an equation gold compares as an equation
     ("1+i", "\\sqrt{2}e^{i\\pi/4}", "correct", "math-verify"),
     ("1+i", "\\sqrt{2}e^{-i\\pi/4}", "incorrect", "math-verify"),
+    ("-1", "e^{i\\pi}", "correct", "math-verify"),  # a plain-number gold: i is the unit too
+    ("2", "(1+i)(1-i)", "correct", "math-verify"),
+    ("2", "2i", "incorrect", "math-verify"),
+    ("5", "i = 5", "correct", "math-verify"),  # i as a variable name on the left of an equation
     ("\\frac{1}{576}", "x = 0.001736", "incorrect", "decimal approximation"),
     ("\\frac{1}{2}", "x = 0.5", "correct", "math-verify"),
     ("-\\frac{2431}{50}", "-48.62", "correct", "math-verify"),

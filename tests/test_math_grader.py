@@ -47,7 +47,8 @@ CASES = [
     ("\\frac{4}{9}", "\\boxed{0.444}", "incorrect"),  # a truncated expansion is an approximation
     ("\\frac{3}{2}+\\frac{\\sqrt{3}}{2}i", "\\boxed{\\sqrt{3}e^{i\\pi/6}}", "correct"),
     ("\\frac{3}{2}+\\frac{\\sqrt{3}}{2}i", "\\boxed{\\sqrt{3}e^{i\\pi/3}}", "incorrect"),
-    ("2,3,\\frac{3+i\\sqrt{3}}{2},\\frac{3-i\\sqrt{3}}{2}", "\\boxed{2, 3, \\sqrt3 e^{\\pm i\\pi/6}}", "correct"),
+    ("2,3,\\frac{3+i\\sqrt{3}}{2},\\frac{3-i\\sqrt{3}}{2}",
+     "\\boxed{2, 3, \\sqrt3 e^{\\pm i\\pi/6}}", "correct"),
     ("77", "\\boxed{78 = 77}", "incorrect"),  # an equation, not the number 77
     ("77", "\\boxed{x = 77}", "correct"),  # the left side is a variable
     ("77", "\\boxed{m+n = 77}", "correct"),
@@ -95,7 +96,8 @@ def test_hanging_verifier_is_a_timeout_not_wrong() -> None:
 
 
 @pytest.mark.parametrize("answer", ["9^{9^{9^{9}}}", "(10^{10})!", "10^{10^{10^{10}}}",
-                                    "1^{10^{10^{10}}}", "10^{-10^{10}}", "\\binom{10^{10}}{10^{6}}"])
+                                    "1^{10^{10^{10}}}", "10^{-10^{10}}",
+                                    "\\binom{10^{10}}{10^{6}}"])
 def test_answer_too_large_to_evaluate_is_incorrect_at_once(answer: str) -> None:
     task = make_task("7", f"\\boxed{{{answer}}}")
     started = time.monotonic()

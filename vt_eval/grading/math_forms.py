@@ -8,7 +8,8 @@ the string rewrites are plain regex substitutions and never evaluate anything).
 - an equation is read through its right-hand side only when its left side is a variable
   (`x = 77`, `AB = 5`); `78 = 77` is an equation, never the number 77;
 - when the gold is complex, `i` is the imaginary unit on both sides, so `\\sqrt3 e^{i\\pi/6}`
-  equals `\\frac{3}{2} + \\frac{\\sqrt3}{2} i`;
+  equals `\\frac{3}{2} + \\frac{\\sqrt3}{2} i`; also when the gold is a plain number (`e^{i\\pi}`
+  is -1);
 - an answer whose size is bounded (before anything is evaluated) above MAX_DIGITS digits while
   the gold's is not cannot equal the gold: it is incorrect at once instead of spending the whole
   timeout inside sympy (power towers, `(10^{10})!`).
@@ -230,6 +231,12 @@ def _imaginary_symbols(expr: Any) -> list[sympy.Symbol]:
 
 def is_complex(expr: Any) -> bool:
     return bool(_imaginary_symbols(expr))
+
+
+def reads_i_as_unit(gold: Any) -> bool:
+    """Whether `i` in an answer is the imaginary unit: the gold is complex, or a plain number
+    (which no expression in a free variable i can equal, so e^{i\\pi} = -1 is meant)."""
+    return is_complex(gold) or (isinstance(gold, sympy.Basic) and not gold.free_symbols)
 
 
 def with_imaginary_unit(expr: Any) -> Any:

@@ -58,7 +58,7 @@ def _comparable(gold_parsed: list[Any], answer_parsed: list[Any]) -> \
         answer, why = forms.read_equation(answer)
         if why:
             return gold_parsed, answer_parsed, why
-    if forms.is_complex(gold):
+    if forms.reads_i_as_unit(gold):
         gold, answer = forms.with_imaginary_unit(gold), forms.with_imaginary_unit(answer)
     return [gold, *gold_parsed[1:]], [answer, *answer_parsed[1:]], None
 
