@@ -40,6 +40,12 @@ def test_congruence_annotation_is_not_the_value(answer: str, value: str) -> None
     assert forms.strip_modulus(answer).strip() == value
 
 
+def test_a_gold_with_a_modulus_keeps_the_annotation() -> None:
+    assert forms.rewrite_answer("3 \\pmod{7}", "3 \\pmod{7}") == "3 \\pmod{7}"
+    assert forms.rewrite_answer("3 \\pmod{7}", "3") == "3"
+    assert grade_pair(("n \\equiv 3 \\pmod{7}", "n \\equiv 3 \\pmod{7}"))[0] == "correct"
+
+
 def test_pm_rule_leaves_pmod_alone() -> None:
     assert normalise_answer("77 \\pmod{1000}") == "77 \\pmod{1000}"
     assert normalise_answer("1 \\pm \\sqrt{2}") == "1 + \\sqrt{2}, 1 - \\sqrt{2}"

@@ -76,8 +76,11 @@ def strip_modulus(answer: str) -> str:
     return stripped if stripped.strip() else answer
 
 
-def rewrite_answer(answer: str) -> str:
-    return rewrite_repeating_decimals(strip_modulus(answer))
+def rewrite_answer(answer: str, gold: str = "") -> str:
+    """The answer with the string-level rules applied (a gold that itself speaks of a modulus
+    keeps the answer's annotation, so both are compared as written)."""
+    kept = answer if "mod" in gold else strip_modulus(answer)
+    return rewrite_repeating_decimals(kept)
 
 
 # --- magnitude bound (no evaluation) ---------------------------------------------------------

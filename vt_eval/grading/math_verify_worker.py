@@ -71,7 +71,7 @@ def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
         return "grader_error", f"gold answer {gold!r} could not be parsed", False
     if all(isinstance(g, str) for g in gold_parsed):
         return "needs_judge", "gold answer parses only as text: needs an LLM judge", False
-    answer = forms.rewrite_answer(answer)
+    answer = forms.rewrite_answer(answer, gold)
     answer_parsed = parse(f"${answer}$", parsing_timeout=None)
     if not answer_parsed:
         same = _loose_text(answer) == _loose_text(gold)
