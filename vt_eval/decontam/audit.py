@@ -3,25 +3,31 @@ summary.json. Also the API the scorer uses: `load_clean_ids` / `load_contaminate
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from vt_eval.decontam.engine import get_runner
+from vt_eval.decontam.integrity import (
+    FORMAT_VERSION,
+    MATCHES,
+    SUMMARY,
+    matches_bytes,
+    seal,
+    verify,
+)
 from vt_eval.decontam.ngram_index import BenchItem
-from vt_eval.decontam.integrity import FORMAT_VERSION, MATCHES, SUMMARY, matches_bytes, seal, verify
 from vt_eval.decontam.normalize import DESCRIPTION as NORMALISATION
 from vt_eval.decontam.policy import CountRule, Policy, policy_record, rule_for
 from vt_eval.decontam.readers import Shard, ShardError, Task, detect_shard, plan_tasks
 from vt_eval.decontam.scan import ScanOptions, TaskResult
 from vt_eval.errors import DataError, VtEvalError
+from vt_eval.util import package_versions, sha256_file
 
 __all__ = ["FORMAT_VERSION", "MATCHES", "SUMMARY", "AuditConfig", "AuditOutcome", "BenchmarkSet",
            "load_benchmark_items", "load_clean_ids", "load_contaminated_ids", "read_audit", "rule_for",
@@ -77,11 +83,7 @@ class AuditOutcome:
 
 
 def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(Path(path))
 
 
 def _plan(paths: list[Path], chunk_bytes: int) -> tuple[list[Shard], list[Task], list[str]]:
@@ -142,13 +144,10 @@ def _skip_example(shard: Shard, base: int, example: str) -> str:
 
 
 def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("vt-eval", "numpy", "datasketch", "xxhash", "pyarrow", "zstandard", "confusable-homoglyphs"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    installed = package_versions(("vt-eval", "numpy", "datasketch", "xxhash", "pyarrow",
+                                  "zstandard", "confusable-homoglyphs"))
+    return {"python": platform.python_version(),
+            **{name: version or "not installed" for name, version in installed.items()}}
 
 
 def benchmark_summary(bench: BenchmarkSet, matches: list[dict[str, Any]],

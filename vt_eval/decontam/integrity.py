@@ -9,7 +9,6 @@ disagree, contaminated ids that do not follow from the matches under the audit's
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from vt_eval.decontam.policy import rule_for, rules_from_record
 from vt_eval.errors import ConfigError, DataError
+from vt_eval.util import sha256_bytes
 
 SUMMARY = "summary.json"
 MATCHES = "matches.jsonl"
@@ -118,7 +118,7 @@ class MatchRecord(_Record):
 
 
 def ids_sha256(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+    return sha256_bytes("\n".join(sorted(ids)).encode("utf-8"))
 
 
 def matches_bytes(matches: list[dict[str, Any]]) -> bytes:
@@ -128,7 +128,7 @@ def matches_bytes(matches: list[dict[str, Any]]) -> bytes:
 def seal(summary: dict[str, Any], data: bytes) -> dict[str, Any]:
     """`summary` plus the integrity record for matches.jsonl holding exactly `data`."""
     return {**summary, "integrity": {
-        "matches_sha256": hashlib.sha256(data).hexdigest(), "matches_lines": data.count(b"\n"),
+        "matches_sha256": sha256_bytes(data), "matches_lines": data.count(b"\n"),
         "contaminated_ids_sha256": {name: ids_sha256(b["contaminated_ids"])
                                     for name, b in summary["benchmarks"].items()}}}
 
@@ -169,7 +169,7 @@ def _matches(audit_dir: Path, summary: Summary) -> list[dict[str, Any]]:
         data = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: not readable ({exc})") from exc
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_bytes(data)
     if digest != summary.integrity.matches_sha256:
         lines = data.count(b"\n")
         raise DataError(f"{path}: sha256 {digest} differs from {SUMMARY} integrity.matches_sha256 "

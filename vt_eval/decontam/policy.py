@@ -7,7 +7,6 @@ back to it, an unknown key is an error (so a typo cannot silently weaken a gate)
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import asdict, field, fields
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydantic.dataclasses import dataclass
 
 from vt_eval.errors import ConfigError
 from vt_eval.resources import resource_dir
+from vt_eval.util import sha256_bytes
 
 POLICY_VERSIONS = (1,)
 # strict: no bool for a number, no string for anything else; nan / inf are refused
@@ -190,7 +190,7 @@ def load_policy(path: Path | None = None) -> Policy:
         rules=rules or DEFAULT_RULES,
         gate=_build(Gate, gate_raw, f"{where} [gate]"),
         source=where,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_bytes(data),
         base_dir=str(path.resolve().parent),
     )
     _validate(policy)
