@@ -88,7 +88,8 @@ def test_a_toy_stage_and_grader_from_test_code_run_through_the_cli(
     toy_card = get_card("aime_2025").model_copy(update={"name": "toy_bench", "grader": "toy"})
     monkeypatch.setitem(all_cards(), "toy_bench", toy_card)
     stages = pipeline.SCORE_STAGES
-    monkeypatch.setattr(pipeline, "SCORE_STAGES", [*stages[:-1], ToyStage(), stages[-1]])
+    at = [s.name for s in stages].index("aggregate")
+    monkeypatch.setattr(pipeline, "SCORE_STAGES", [*stages[:at], ToyStage(), *stages[at:]])
     run = make_run(tmp_path, "toy_bench", [["GOLD", "nope"], ["nope", "nope"]])
 
     assert cli.main(["score", str(run.path)]) == 0
@@ -103,7 +104,8 @@ def test_a_toy_stage_and_grader_from_test_code_run_through_the_cli(
     assert json.loads(run.file("toy.json").read_text()) == {"correct": 1}
     manifest = json.loads(run.manifest_path.read_text())
     assert manifest["stages"]["toy"]["counts"] == {"correct": 1}
-    assert set(manifest["stages"]) == {"plan", "grade", "toy", "aggregate"}
+    assert {"plan", "grade", "toy", "aggregate"} <= set(manifest["stages"])
+    assert list(manifest["stages"]).index("toy") < list(manifest["stages"]).index("aggregate")
 
 
 def test_every_shipped_card_validates_with_its_graders_options() -> None:
@@ -126,13 +128,13 @@ def test_stages_skip_when_inputs_are_unchanged_and_rerun_when_they_change(tmp_pa
     console = Console(width=120)
     ctx = StageContext(run, run.load_config(), console, None, {"recorded_data": True})
     first = pipeline.run_stages(pipeline.SCORE_STAGES, ctx)
-    assert [r.name for r in first] == ["plan", "grade", "aggregate"]
+    assert [r.name for r in first][:3] == ["plan", "grade", "aggregate"]
     assert pipeline.run_stages(pipeline.SCORE_STAGES, ctx) == []  # nothing changed: all skipped
     with run.samples_path.open("a") as handle:  # a changed samples.jsonl changes grade's input
         handle.write(make_sample(first_item(), "\\boxed{2}", 1, benchmark="aime_2025")
                      .model_dump_json() + "\n")
     again = pipeline.run_stages(pipeline.SCORE_STAGES, ctx)
-    assert [r.name for r in again] == ["grade", "aggregate"]
+    assert [r.name for r in again][:2] == ["grade", "aggregate"]
 
 
 def first_item() -> str:
