@@ -1,7 +1,8 @@
 """`run` and `score` as lists of stages over one run directory.
 
-  run:   plan -> generate -> grade -> aggregate
-  score: plan (only if the run has no plan.json) -> grade -> judge (optional) -> aggregate
+  run:   plan -> generate -> grade -> clr (with --tts clr) -> aggregate -> report
+  score: plan (only if the run has no plan.json) -> grade -> judge (optional) -> aggregate -> report
+  clr:   clr -> aggregate -> report
 
 A new stage is one module under vt_eval/stages/ plus one line in these lists.
 """
@@ -30,8 +31,10 @@ from vt_eval.stages.plan import PlanStage
 from vt_eval.stages.report import ReportStage
 from vt_eval.util import now_iso
 
-RUN_STAGES: list[Stage] = [PlanStage(), GenerateStage(), GradeStage(), ClrStage(), AggregateStage(), ReportStage()]
-SCORE_STAGES: list[Stage] = [PlanStage(), GradeStage(), JudgeStage(), AggregateStage(), ReportStage()]
+RUN_STAGES: list[Stage] = [PlanStage(), GenerateStage(), GradeStage(), ClrStage(), AggregateStage(),
+                           ReportStage()]
+SCORE_STAGES: list[Stage] = [PlanStage(), GradeStage(), JudgeStage(), AggregateStage(),
+                             ReportStage()]
 # `vt-eval clr RUN`: CLR on the recorded samples, then the score command's later stages.
 CLR_STAGES: list[Stage] = [ClrStage(), *(s for s in SCORE_STAGES
                                          if s.name not in ("plan", "grade", "judge"))]
