@@ -18,6 +18,8 @@ STATISTICS: dict[str, tuple[str, str]] = {
     "mean_logprob": ("likelihood", "mean log p per token (the plain loss, k = 100%)"),
     "perturbation_gap": ("likelihood", "mean log p of the text minus that of its perturbed copies "
                                        "(numbers changed, sentences reordered)"),
+    "prefix_match": ("completion", "share of the true continuation's words reproduced verbatim "
+                                   "from its start (greedy), mean over cuts"),
     "rouge_l": ("completion", "ROUGE-L F1 of the greedy continuation vs the true one, mean over cuts"),
     "ngram": ("completion", "fraction of the true continuation's word n-grams reproduced"),
     "lcs": ("completion", "longest common substring / length of the true continuation"),

@@ -14,11 +14,13 @@ from typing import Any
 
 from vt_eval.backends.base import Backend, Request
 from vt_eval.probes import backend_io
-from vt_eval.probes.overlap import longest_common_substring, ngram_overlap, numbers_recalled, rouge_l
+from vt_eval.probes.overlap import (longest_common_substring, ngram_overlap, numbers_recalled,
+                                    prefix_match, rouge_l)
 from vt_eval.probes.settings import ProbeSettings
 from vt_eval.probes.texts import ProbeItem, before_question, cut
 
 ANSWER_SUFFIX = " The answer is"
+COMPLETION_STATS = ("prefix_match", "rouge_l", "ngram", "lcs", "numbers_recalled")
 ANSWER_INDEX = 1000  # request key index of the answer-without-question request
 FIRST_TOKEN = re.compile(r"[-\w\\{}^/.,+]+")
 
@@ -31,6 +33,7 @@ def score_continuation(reference: str, generated: str, settings: ProbeSettings) 
     ref = first_words(reference, settings.continuation_words)
     gen = first_words(generated, settings.continuation_words)
     return {"reference": ref, "generated": gen,
+            "prefix_match": prefix_match(ref, gen),
             "rouge_l": rouge_l(ref, gen) if gen else 0.0,
             "ngram": ngram_overlap(ref, gen, settings.ngram),
             "lcs": longest_common_substring(ref, gen),
@@ -86,7 +89,7 @@ def completion_probe(backend: Backend, items: Sequence[ProbeItem],
             scores = score_continuation(reference, done[(item.benchmark, item.id, index)].text, settings)
             per_cut.append({"cut": fraction, **scores})
         record: dict[str, Any] = {name: _mean([c[name] for c in per_cut])
-                                  for name in ("rouge_l", "ngram", "lcs", "numbers_recalled")}
+                                  for name in COMPLETION_STATS}
         answer = done.get((item.benchmark, item.id, ANSWER_INDEX))
         record["answer_hits"] = None if answer is None else float(answer_hit(item.answer, answer.text))
         record["answer_probe"] = None if answer is None else {

@@ -1,6 +1,6 @@
 """How much of a true continuation a generated one reproduces.
 
-Exact n-gram overlap (fraction of the continuation's word n-grams found in the generation), the
+Verbatim prefix match (leading words reproduced exactly), exact n-gram overlap (fraction of the continuation's word n-grams found in the generation), the
 longest common substring (characters, as a fraction of the continuation), ROUGE-L F1 from the
 maintained `rouge-score` package (Google Research's reference implementation; its default
 tokenizer keeps lower-cased alphanumerics) and the share of the continuation's numbers that the
@@ -28,6 +28,20 @@ def ngram_overlap(reference: str, generated: str, n: int) -> float | None:
         return None
     found = set(word_ngrams(generated, n))
     return sum(gram in found for gram in wanted) / len(wanted)
+
+
+def prefix_match(reference: str, generated: str) -> float:
+    """Share of the reference's words that the generation reproduces verbatim from its start
+    (extractable memorization: the model goes on exactly as the text does)."""
+    wanted, got = reference.split(), generated.split()
+    if not wanted:
+        return 0.0
+    same = 0
+    for a, b in zip(wanted, got):
+        if a != b:
+            break
+        same += 1
+    return same / len(wanted)
 
 
 def longest_common_substring(reference: str, generated: str) -> float:

@@ -38,6 +38,7 @@ class ProbeSettings(Frozen):
     margin_min_k_pp: float = 0.1  # standard deviations
     margin_mean_logprob: float = 0.15  # nats per token
     margin_perturbation_gap: float = 0.05  # nats per token, original minus perturbed copies
+    margin_prefix_match: float = 0.05  # share of continuation words reproduced verbatim
     margin_rouge_l: float = 0.05  # ROUGE-L F1
     margin_ngram: float = 0.05  # fraction of the continuation's n-grams reproduced
     margin_answer_hits: float = 0.05  # fraction of items answered exactly without the question
