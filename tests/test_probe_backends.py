@@ -119,7 +119,10 @@ class _Replay(ScriptedServerHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Replay.bodies.append(body)
-        self._reply(200, _Replay.answer)
+        try:
+            self._reply(200, _Replay.answer)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped at the first error and dropped its other requests
 
 
 @pytest.fixture
@@ -180,3 +183,39 @@ def test_missing_capability_is_named_before_any_call(probes: tuple[str, ...]) ->
         probe_records(_ChatOnly(), ITEMS, SETTINGS, probes)  # type: ignore[arg-type]
     assert ("prompt_logprobs" in str(error.value)) == (probes == ("likelihood",))
     assert _ChatOnly.calls == 0
+
+
+def test_cli_writes_items_benchmarks_and_table(replay_server: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    _Replay.answer = ECHO
+    config = tmp_path / "probe.toml"
+    config.write_text("[probe]\nbootstrap = 200\npermutations = 200\nmin_k = 0.5\n")
+    out = tmp_path / "p"
+    code = main(["probe", "--model", "m", "--backend", "openai", "--base-url", replay_server,
+                 "--benchmarks", "aime_2025,aime_2026", "--cutoff", "2025-06-30", "--limit", "2",
+                 "--probes", "likelihood", "--config", str(config), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    report = json.loads((out / "benchmarks.json").read_text())
+    assert report["controls"] == ["aime_2026"] and report["cutoff"] == "2025-06-30"
+    assert report["settings"]["min_k"] == 0.5 and "min_k_pp" in report["meaning"]
+    assert report["benchmarks"]["aime_2025"]["role"] == "suspect"
+    assert report["benchmarks"]["aime_2026"]["role"] == "control"
+    assert "vs_controls" in report["benchmarks"]["aime_2025"] and "Evidence, not proof" in report["caveat"]
+    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    assert [(i["benchmark"], i["item_id"]) for i in items] == [
+        ("aime_2025", "1"), ("aime_2025", "2"), ("aime_2026", "1"), ("aime_2026", "2")]
+    assert "| statistic |" in (out / "table.md").read_text()
+    assert "aime_2025 stands out against the controls on:" in printed
+
+
+def test_cli_refuses_controls_that_are_not_after_the_cutoff(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--controls", "hmmt_feb_2025",
+                 "--cutoff", "2025-06-30", "--out", str(tmp_path / "p")])
+    assert code == 2 and "cannot stand for unseen text" in capsys.readouterr().out
+    code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--cutoff", "2025-06-30",
+                 "--out", str(tmp_path / "p")])
+    assert code == 2 and "no benchmark given was released after" in capsys.readouterr().out
+    code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--out", str(tmp_path / "p")])
+    assert code == 2 and "--cutoff" in capsys.readouterr().out

@@ -99,6 +99,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         backend.close()
     probe_report.write(args.out, report, records)
     console.print(probe_report.rich_table(report))
+    for name, entry in report["benchmarks"].items():
+        if entry["role"] == "suspect":
+            found = ", ".join(entry.get("stands_out_on", [])) or "nothing (at the configured margins)"
+            console.print(f"{name} stands out against the controls on: {found}", highlight=False)
     console.print(probe_report.CAVEAT, highlight=False)
     console.print(f"wrote {args.out}/benchmarks.json, items.jsonl, table.md")
     return 0
