@@ -138,3 +138,6 @@ def test_settings_from_a_probe_table(tmp_path) -> None:  # type: ignore[no-untyp
     path.write_text("[probe]\nmin_kk = 0.5\n")
     with pytest.raises(ConfigError, match="min_kk"):
         load_probe_settings(path)
+    path.write_text("[probe]\ncuts = [0.5, 1.0]\n")
+    with pytest.raises(ConfigError, match="cuts"):
+        load_probe_settings(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError
 
@@ -15,10 +16,13 @@ from vt_eval.errors import ConfigError
 from vt_eval.frozen import Frozen
 
 
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
 class ProbeSettings(Frozen):
     # Completion probe: the first `cut` fraction of each text's words is the prompt (raw text,
     # greedy); the model writes `continuation_tokens` tokens, compared with the true continuation.
-    cuts: tuple[float, ...] = (0.25, 0.5, 0.75)
+    cuts: tuple[Fraction, ...] = Field((0.25, 0.5, 0.75), min_length=1)
     continuation_tokens: int = Field(32, gt=0)
     continuation_words: int = Field(20, gt=0)  # both continuations are compared over this many words
     ngram: int = Field(3, ge=1)  # word n-grams for the exact n-gram overlap
