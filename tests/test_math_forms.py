@@ -92,6 +92,13 @@ def test_worker_verdicts(gold: str, answer: str, verdict: str, why: str) -> None
     assert (got, why in explanation) == (verdict, True), explanation
 
 
+@pytest.mark.parametrize("answer", ["0." + "1" * 5000, "0.\\overline{" + "1" * 5000 + "}"])
+def test_very_long_decimals_are_incorrect_not_a_crash(answer: str) -> None:
+    # int() refuses strings of more than 4300 digits; that must not become a grader error
+    verdict, explanation, _ = grade_pair(("\\frac{1}{9}", answer))
+    assert verdict == "incorrect", explanation
+
+
 def test_worker_result_keeps_the_tuple_shape() -> None:
     result = grade_pair(("7", "9^{9^{9^9}}"))
     assert isinstance(result, tuple) and len(result) == 3

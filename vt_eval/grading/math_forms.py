@@ -27,6 +27,7 @@ from latex2sympy2_extended.latex2sympy2 import is_expr_of_only_symbols
 
 MAX_DIGITS = 10**5  # sympy settles a 100,000-digit number in a few tens of ms
 MAX_TERMS = 10**4  # sums and products with more terms are not evaluated
+MAX_LITERAL = 1000  # digits of a decimal read exactly (Python refuses int() past 4300 digits)
 
 _REPEATING = re.compile(
     r"(?<![\d.])(-?)(\d*)\.(\d*)\s*(?:\\overline|\\bar|\\dot)\s*(?:\{\s*(\d+)\s*\}|(\d))")
@@ -59,11 +60,13 @@ def rewrite_repeating_decimals(answer: str) -> str:
     """`0.\\overline{4}` -> `\\frac{4}{9}`; `0.(3)` only when it is the whole answer."""
     def exact(match: re.Match[str]) -> str:
         repeat = match.group(4) or match.group(5)
+        if len(match.group(2)) + len(match.group(3)) + len(repeat) > MAX_LITERAL:
+            return match.group(0)
         return _as_latex(match.group(1), repeating_fraction(match.group(2), match.group(3), repeat))
 
     text = _REPEATING.sub(exact, answer)
     whole = _PAREN_REPEATING.fullmatch(text.strip())
-    if whole:
+    if whole and len(text) <= MAX_LITERAL:
         sign, integer, fixed, repeat = whole.groups()
         text = _as_latex(sign, repeating_fraction(integer, fixed, repeat))
     return text

@@ -37,8 +37,10 @@ def _exact_value(expr: Any) -> Fraction | None:
 def _decimal_policy(gold_parsed: list[Any], answer: str, value: Any) -> str | None:
     """Exact answers are required: a decimal that only approximates the gold is wrong.
     `value` is the answer's parsed value (an equation's right side), so `x = 0.001736` counts."""
-    written = Fraction(answer.replace(" ", "")) if _DECIMAL.fullmatch(answer.replace(" ", "")) \
-        else forms.decimal_value(value)
+    compact = answer.replace(" ", "")
+    if _DECIMAL.fullmatch(compact) and len(compact) > forms.MAX_LITERAL:
+        return f"decimal of more than {forms.MAX_LITERAL} digits (policy: exact answers required)"
+    written = Fraction(compact) if _DECIMAL.fullmatch(compact) else forms.decimal_value(value)
     if written is None:
         return None
     exact = _exact_value(gold_parsed[0]) if gold_parsed else None
