@@ -56,6 +56,7 @@ def test_pm_rule_leaves_pmod_alone() -> None:
     ("10^{99000}", True), ("9^{9^{9^9}}", False), ("(10^{10})!", False), ("10^{-10^{10}}", False),
     ("1^{10^{10^{10}}}", False), ("\\binom{10^{10}}{10^6}", False), ("10^{10^{6}}", False),
     ("\\sum_{k=1}^{3000} k^{k}", False), ("1.5 \\times 10^{400000}", False),
+    ("2^{" + "9" * 400 + "}", False),  # an exponent too long for a float
 ])
 def test_digit_bound_is_read_without_evaluating(latex: str, small: bool) -> None:
     assert (forms.digit_bound(parsed(latex)) <= forms.MAX_DIGITS) is small

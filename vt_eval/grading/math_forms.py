@@ -120,7 +120,8 @@ def _number_digits(expr: sympy.Number) -> float:
 def _magnitude(exponent: sympy.Basic, env: Env) -> float:
     """An upper bound on |exponent| (at least 1)."""
     if isinstance(exponent, sympy.Number) and exponent.is_finite:
-        return max(1.0, abs(float(exponent)))
+        digits = _number_digits(exponent)
+        return math.inf if digits > 300 else max(1.0, abs(float(exponent)))
     return max(1.0, _exp10(digit_bound(exponent, env)))
 
 
