@@ -106,3 +106,26 @@ def test_cutoff_before_everything_and_bad_input(tmp_path: Path, capsys: pytest.C
     assert main(["freshness", str(run), "--cutoff", "2025-13-01"]) == 2
     assert main(["freshness", str(tmp_path), "--cutoff", "2025-01-01"]) == 2  # not a run dir
     assert "no plan.json" in capsys.readouterr().out
+
+
+def test_leetcode_contest_dates_and_difficulty_strata() -> None:
+    """Per-row contest dates and LeetCode difficulty: accuracy that depends only on difficulty,
+    with more easy problems before the cutoff, is not a freshness effect once stratified."""
+    from vt_eval.probes.dates import difficulty, item_date
+    from vt_eval.probes.freshness import FreshnessSettings, ItemOutcome, analyze
+
+    card = get_card("leetcode_contests")
+    items = load_benchmark(card).items
+    cutoff = sorted(item_date(card, i) for i in items)[len(items) // 2]
+    solved = {"difficulty=easy": 4, "difficulty=medium": 2, "difficulty=hard": 0}
+    outcomes = []
+    for item in items:
+        when, level = item_date(card, item), difficulty(card, item)
+        if when <= cutoff and level == "difficulty=hard" and int(item.id) % 3:
+            continue  # fewer hard problems before the cutoff: an unbalanced design
+        outcomes.append(ItemOutcome(card.name, item.id, when, level, solved[level] - int(item.id) % 2, 4, 0))
+    result = analyze(outcomes, cutoff, FreshnessSettings(bootstrap=300, permutations=300))
+    assert result["before"]["items"] > 50 and result["after"]["items"] > 50
+    assert result["adjusted_difference"]["strata_compared"] == sorted(solved)
+    assert abs(result["adjusted_difference"]["value"]) < abs(result["difference"]["value"])
+    assert result["adjusted_difference"]["ci_low"] < 0 < result["adjusted_difference"]["ci_high"]
