@@ -107,7 +107,7 @@ def _permute(values: np.ndarray, labels: np.ndarray, strata: np.ndarray | None, 
         stat = weighted_difference(values, shuffled, strata)
         extreme += stat >= observed - 1e-12 if alternative == "greater" else \
             abs(stat) >= abs(observed) - 1e-12
-    return (extreme + 1) / (permutations + 1)
+    return float((extreme + 1) / (permutations + 1))
 
 
 def stratified_diff_ci(values: Sequence[float], in_a: Sequence[bool], strata: Sequence[str],
