@@ -111,7 +111,7 @@ def test_cutoff_before_everything_and_bad_input(tmp_path: Path, capsys: pytest.C
 def test_leetcode_contest_dates_and_difficulty_strata() -> None:
     """Per-row contest dates and LeetCode difficulty: accuracy that depends only on difficulty,
     with more easy problems before the cutoff, is not a freshness effect once stratified."""
-    from vt_eval.probes.dates import difficulty, item_date
+    from vt_eval.dates import difficulty, item_date
     from vt_eval.probes.freshness import FreshnessSettings, ItemOutcome, analyze
 
     card = get_card("leetcode_contests")

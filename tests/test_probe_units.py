@@ -13,7 +13,7 @@ from vt_eval.cards import get_card
 from vt_eval.data import Item, load_benchmark
 from vt_eval.probes.compare import STATISTICS, compare
 from vt_eval.probes.completion import answer_hit, score_continuation
-from vt_eval.probes.dates import difficulty, item_date
+from vt_eval.dates import difficulty, item_date
 from vt_eval.probes.overlap import longest_common_substring, ngram_overlap, numbers_recalled, rouge_l
 from vt_eval.probes.perturb import change_numbers, perturbed_copies, reorder_sentences
 from vt_eval.probes.settings import ProbeSettings, load_probe_settings

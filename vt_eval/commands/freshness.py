@@ -52,7 +52,7 @@ def table(result: dict[str, Any]) -> Table:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from vt_eval.probes.dates import parse_date
+    from vt_eval.dates import parse_date
     from vt_eval.probes.freshness import FreshnessSettings, analyze
     from vt_eval.probes.outcomes import run_outcomes
     from vt_eval.util import now_iso, write_json_atomic

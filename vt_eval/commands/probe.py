@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.backends import make_backend, resolve_backend_name
     from vt_eval.cards import get_card
     from vt_eval.probes import report as probe_report
-    from vt_eval.probes.dates import parse_date
+    from vt_eval.dates import parse_date
     from vt_eval.probes.run import build_report, card_items, probe_records, split_controls
     from vt_eval.probes.settings import load_probe_settings
 

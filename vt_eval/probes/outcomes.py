@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from vt_eval.errors import DataError
 from vt_eval.planning import read_plan, reload_benchmark
-from vt_eval.probes.dates import difficulty, item_date
+from vt_eval.dates import difficulty, item_date
 from vt_eval.probes.freshness import UNSETTLED, ItemOutcome
 from vt_eval.records import Score
 

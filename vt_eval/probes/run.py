@@ -13,7 +13,7 @@ from vt_eval.data import load_benchmark
 from vt_eval.errors import ConfigError
 from vt_eval.probes.compare import STATISTICS, compare
 from vt_eval.probes.completion import completion_probe
-from vt_eval.probes.dates import item_date, parse_date
+from vt_eval.dates import item_date, parse_date
 from vt_eval.probes.likelihood import likelihood_probe
 from vt_eval.probes.report import CAVEAT
 from vt_eval.probes.settings import ProbeSettings

@@ -1,4 +1,7 @@
-"""When each item became public, and its difficulty stratum, from the card's `[released]` table."""
+"""When each item became public, and its difficulty stratum, from the card's `[released]` table.
+
+The one source of problem dates: the freshness test, the probes' post-cutoff controls and the
+scorecard's accuracy-against-date plot all read them here."""
 
 from __future__ import annotations
 
