@@ -41,18 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:  # logs and CI: wide enough for the results table
         console = Console(width=200)
-    by_name = {command.NAME: command for command in COMMANDS}
+    command = {c.NAME: c for c in COMMANDS}[args.command]
+    # Commands that keep finished work (RESUMABLE = True) say how to continue after a stop.
+    resume = (" Finished work is kept; run the same command again to resume."
+              if getattr(command, "RESUMABLE", False) else "")
     try:
-        return int(by_name[args.command].run(args, console))
+        return int(command.run(args, console))
     except BackendError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}\nFinished samples are kept; run the same "
-                      f"command again to resume.", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(exc))}\n{resume.strip()}", highlight=False)
         return EXIT_BACKEND
     except VtEvalError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        console.print("interrupted; finished samples are kept; run the same command to resume")
+        console.print(f"interrupted.{resume}", highlight=False)
         return 130
 
 

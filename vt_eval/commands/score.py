@@ -10,6 +10,7 @@ from rich.console import Console
 from vt_eval.errors import ConfigError
 
 NAME = "score"
+RESUMABLE = True  # finished samples / judge verdicts / CLR calls are kept
 HELP = "re-grade a finished or partial run (no model needed)"
 
 
