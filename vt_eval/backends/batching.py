@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,31 +70,32 @@ class BatchedGenerator:
         """Yield each row as it finishes (tokens, finish_reason and statistics filled in)."""
         pending = deque(rows)
         active: _Active | None = None
-        with torch.inference_mode():
-            while pending or active is not None:
-                size = len(active.rows) if active else 0
-                if pending and size < self.batch_size:
-                    admitted = [pending.popleft() for _ in range(min(self.batch_size - size, len(pending)))]
-                    active = yield from self._admit(active, admitted)
-                if active is not None:
-                    active = yield from self._step(active)
+        while pending or active is not None:
+            size = len(active.rows) if active else 0
+            if pending and size < self.batch_size:
+                admitted = [pending.popleft() for _ in range(min(self.batch_size - size, len(pending)))]
+                active = yield from self._admit(active, admitted)
+            if active is not None:
+                active = yield from self._step(active)
         self._last = None
 
     # -- admission -------------------------------------------------------------------------
 
-    def _admit(self, active: _Active | None, rows: list[Row]) -> Iterator[Row]:
+    def _admit(self, active: _Active | None, rows: list[Row]) -> Generator[Row, None, _Active | None]:
         """Prefill `rows`, sample their first token, merge the unfinished into `active`."""
         joined: list[tuple[Row, _Prefill]] = []
         for row in rows:
             row.started = time.perf_counter()
-            prefill = self._prefill(row)
-            row.prompt = prefill.stats if row.request.prompt_logprobs else None
-            self._choose([row], prefill.last_logits[None, :])
+            with torch.inference_mode():  # never held across a yield: the caller runs in between
+                prefill = self._prefill(row)
+                row.prompt = prefill.stats if row.request.prompt_logprobs else None
+                self._choose([row], prefill.last_logits[None, :])
             if row.finish_reason:
                 yield row
             else:
                 joined.append((row, prefill))
-        return merge(active, joined) if joined else _drop_empty(active)
+        with torch.inference_mode():
+            return merge(active, joined) if joined else _drop_empty(active)
 
     def _prefill(self, row: Row) -> _Prefill:
         ids = tuple(row.prompt_ids)
@@ -111,24 +112,26 @@ class BatchedGenerator:
 
     # -- decoding ----------------------------------------------------------------------------
 
-    def _step(self, active: _Active) -> Iterator[Row]:
+    def _step(self, active: _Active) -> Generator[Row, None, _Active | None]:
+        """One decoding step for every active row; finished rows are yielded and dropped."""
         rows = active.rows
-        last = torch.tensor([[row.tokens[-1]] for row in rows], device=self.device)
-        positions = active.mask.sum(dim=1, keepdim=True)  # real tokens so far = next position
-        mask = torch.cat([active.mask, torch.ones_like(last)], dim=1)
-        out = self.model(input_ids=last, attention_mask=mask, position_ids=positions,
-                         past_key_values=active.cache, use_cache=True, logits_to_keep=1)
-        self._choose(rows, out.logits[:, -1].float())
-        keep = [i for i, row in enumerate(rows) if not row.finish_reason]
+        with torch.inference_mode():
+            self._decode(active)
+            keep = [i for i, row in enumerate(rows) if not row.finish_reason]
+            if keep and len(keep) < len(rows):
+                select_rows(active, keep)
         for row in rows:
             if row.finish_reason:
                 yield row
-        if not keep:
-            return None
-        active.mask = mask
-        if len(keep) < len(rows):
-            select_rows(active, keep)
-        return active
+        return active if keep else None
+
+    def _decode(self, active: _Active) -> None:
+        last = torch.tensor([[row.tokens[-1]] for row in active.rows], device=self.device)
+        positions = active.mask.sum(dim=1, keepdim=True)  # real tokens so far = next position
+        active.mask = torch.cat([active.mask, torch.ones_like(last)], dim=1)
+        out = self.model(input_ids=last, attention_mask=active.mask, position_ids=positions,
+                         past_key_values=active.cache, use_cache=True, logits_to_keep=1)
+        self._choose(active.rows, out.logits[:, -1].float())
 
     def _choose(self, rows: list[Row], logits: torch.Tensor) -> None:
         """Sample each row's next token from `logits` (rows, vocab) and note whether it ended."""
