@@ -107,3 +107,26 @@ def test_older_results_schema_is_a_clear_error(tmp_path: Path,
     edit_results(run, lambda d: d.update(schema_version=1))
     with pytest.raises(DataError, match="schema_version 1; this vt-eval reads results schema 2"):
         load_results(run / "results.json")
+
+
+def test_freshness_is_shown_when_the_run_has_it(tmp_path: Path) -> None:
+    run = copy_run("base", tmp_path / "run")
+    assert make_scorecard(run).freshness is None
+    assert main(["freshness", str(run), "--cutoff", "2025-02-10", "--permutations", "100",
+                 "--bootstrap", "100"]) == 0
+    data = json.loads((run / "freshness.json").read_text())
+    written = write_scorecard(run)
+    fresh = written.card.freshness
+    assert fresh is not None and fresh.cutoff == "2025-02-10"
+    assert fresh.before_items == data["before"]["items"] and fresh.after_items == data["after"]["items"]
+    assert fresh.difference == data["difference"]["value"]
+    page = written.html.read_text()
+    assert 'id="freshness"' in page and "before vs after 2025-02-10" in page
+    assert "## Freshness: before vs after 2025-02-10" in written.markdown.read_text()
+
+
+def test_an_unreadable_freshness_file_is_a_clear_error(tmp_path: Path) -> None:
+    run = copy_run("base", tmp_path / "run")
+    (run / "freshness.json").write_text('{"cutoff": "2025-01-01"}')
+    with pytest.raises(DataError, match="freshness.json"):
+        make_scorecard(run)

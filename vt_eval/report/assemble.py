@@ -13,10 +13,19 @@ from vt_eval.planning import reload_benchmark
 from vt_eval.records import Score
 from vt_eval.report import dates
 from vt_eval.report.contamination import contamination_view, load_audit
+from vt_eval.report.freshness import freshness_view
 from vt_eval.report.provenance import provenance_rows
 from vt_eval.report.rundata import RunData
-from vt_eval.report.view import (BenchmarkView, CleanView, CompareView, ContaminationView,
-                                 ProblemView, ReferenceRow, SampleView, Scorecard)
+from vt_eval.report.view import (
+    BenchmarkView,
+    CleanView,
+    CompareView,
+    ContaminationView,
+    ProblemView,
+    ReferenceRow,
+    SampleView,
+    Scorecard,
+)
 from vt_eval.results import BenchmarkResult
 from vt_eval.util import now_iso
 
@@ -167,5 +176,6 @@ def build_scorecard(run: RunData, integrity: list[str], audit_dir: Path | None =
                      status="complete" if complete else "partial", benchmarks=views,
                      provenance=provenance_rows(run), policies=policies,
                      warnings=list(run.results.warnings), integrity=integrity, compare=compare,
-                     cutoff=cutoff.isoformat() if cutoff else None)
+                     cutoff=cutoff.isoformat() if cutoff else None,
+                     freshness=freshness_view(run.path))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vt_eval.report.fmt import DASH, ci, pct, pp, pp_ci, pvalue
-from vt_eval.report.view import BenchmarkView, CompareView, Scorecard
+from vt_eval.report.view import BenchmarkView, CompareView, FreshnessView, Scorecard
 from vt_eval.util import write_text_atomic
 
 
@@ -74,6 +74,17 @@ def _compare(view: CompareView) -> list[str]:
     return lines + [""]
 
 
+def _freshness(f: FreshnessView) -> list[str]:
+    lines = [f"## Freshness: before vs after {cell(f.cutoff)}", ""]
+    lines += _table(["items dated", "items", "accuracy"],
+                    [[f"on or before {cell(f.cutoff)}", str(f.before_items), pct(f.before_accuracy)],
+                     [f"after {cell(f.cutoff)}", str(f.after_items), pct(f.after_accuracy)]])
+    lines += ["", f"Difference (before − after) {pp(f.difference)}, 95% CI {pp_ci(f.difference_ci)}, "
+              f"p {pvalue(f.p_value)}; within difficulty strata {pp(f.adjusted)}, 95% CI "
+              f"{pp_ci(f.adjusted_ci)}, p {pvalue(f.adjusted_p)}.", "", f"_{cell(f.meaning)}_", ""]
+    return lines
+
+
 def render_markdown(card: Scorecard) -> str:
     lines = [f"## vt-eval scorecard: `{cell(card.run_id)}` ({card.status})", ""]
     if card.integrity:
@@ -84,6 +95,8 @@ def render_markdown(card: Scorecard) -> str:
     lines += _summary(card) + [""]
     if card.compare is not None:
         lines += _compare(card.compare)
+    if card.freshness is not None:
+        lines += _freshness(card.freshness)
     for bench in card.benchmarks:
         lines += _benchmark(bench)
     lines += ["<details><summary>Provenance</summary>", ""]

@@ -158,6 +158,27 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class FreshnessView:
+    """Accuracy on items dated before vs after a cutoff (`vt-eval freshness`)."""
+
+    cutoff: str
+    created_at: str
+    meaning: str
+    before_items: int
+    before_accuracy: float | None
+    after_items: int
+    after_accuracy: float | None
+    difference: float | None  # before - after
+    difference_ci: Interval | None
+    p_value: float | None
+    adjusted: float | None  # within difficulty strata
+    adjusted_ci: Interval | None
+    adjusted_p: float | None
+    strata: list[str]
+    undated: list[str]
+
+
+@dataclass(frozen=True)
 class Scorecard:
     run_id: str
     scored_at: str
@@ -174,3 +195,4 @@ class Scorecard:
     plots_note: str | None = None
     cutoff: str | None = None
     reference_model: str = "VibeThinker-3B"
+    freshness: FreshnessView | None = None
