@@ -8,7 +8,9 @@ is in batching.py). Completions are yielded as rows finish.
 
 Seeds survive batching: each row draws from its own torch.Generator seeded with Request.seed, with
 HF's own temperature/top-k/top-p warpers (sampling.py). At batch 1 a sample is what
-`torch.manual_seed(seed); model.generate(...)` gives, token for token. In a batch, a row's logits
+`torch.manual_seed(seed); model.generate(...)` gives, token for token (only temperature, top_p
+and top_k apply: a checkpoint's generation_config extras such as repetition_penalty do not,
+as the SPEC protocol has none). In a batch, a row's logits
 differ from batch 1 only by float rounding (left padding and matmul shapes change the summation
 order), which flips a sampled token rarely: measured on the fixture model (bench/generate.py,
 8 prompts x 4, SPEC sampling), 0 of 32 samples differ between batch 1 and batch 8 at 32 new
