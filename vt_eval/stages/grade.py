@@ -4,6 +4,7 @@ One grading process pool serves every benchmark of the run (started on first use
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from vt_eval.data import Item
@@ -70,10 +71,13 @@ class GradeStage(Stage):
             warnings.append("UNSAFE: generated code ran WITHOUT the bubblewrap sandbox "
                             "(--unsafe-no-sandbox)")
         scores: list[Score] = []
+        seconds: dict[str, float] = {}
         with TimeoutPool(options.workers, options.timeout_s) as pool:
             shared = replace(options, pool=pool)
             for benchmark in data:
+                started = time.perf_counter()
                 scores.extend(self._grade(ctx, benchmark, inside, planned, shared))
+                seconds[benchmark.card.name] = round(time.perf_counter() - started, 3)
         write_records_atomic(ctx.run.scores_path, scores)
         verdicts: dict[str, int] = {}
         for score in scores:
@@ -83,7 +87,7 @@ class GradeStage(Stage):
                  for name, grader in graders.items()}
         return StageOutcome(counts={"samples": len(scores), **verdicts},
                             versions={name: grader.tag for name, grader in graders.items()},
-                            details={"warnings": warnings,
+                            details={"warnings": warnings, "seconds": seconds,
                                      "graders": {k: v for k, v in facts.items() if v}})
 
     @staticmethod
