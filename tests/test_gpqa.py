@@ -168,8 +168,6 @@ def test_letter_like_option_texts_are_not_read_as_choice_letters(items) -> None:
     assert extract_letter("\\boxed{b}", ["1", "2", "3", "4"])[0] == "B"
 
 
-@pytest.mark.xfail(reason="GPQAGrader has to pass the shown option texts to extract_letter "
-                          "(extract_letter(response, texts)); the class is being refactored")
 def test_letter_like_option_texts_through_the_grader(items) -> None:
     item = next(i for i in items if i.id == LETTER_OPTIONS)
     t = task(item, "")

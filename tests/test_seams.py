@@ -152,6 +152,15 @@ def test_math_answers_cluster_by_equivalence_not_text() -> None:
     assert [s.verdict for s in scores] == ["incorrect"] * 3 + ["correct"] * 2 + ["incorrect"]
 
 
+def test_clusters_read_answers_as_the_grader_does() -> None:
+    tasks = [make_task("5", f"\\boxed{{{answer}}}", index=i) for i, answer in
+             enumerate(["0.\\overline{4}", "4/9", "(10^{10})!", "(10^{10})!"])]
+    scores = sorted(MathGrader().grade(tasks, GradingOptions(timeout_s=20, workers=1)),
+                    key=lambda s: s.sample_index)
+    assert scores[0].cluster == scores[1].cluster == "math:4/9"
+    assert scores[2].cluster == scores[3].cluster == "text:(10^{10})!"
+
+
 def test_manifest_updates_from_two_writers_are_not_lost(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
     run.update_manifest(status="running")

@@ -145,7 +145,8 @@ class GPQAGrader(Grader):
             return self.score(task, "grader_error", None, "recorded gold letter does not point at "
                               "the correct answer")
         facts = {"gold_letter": gold_letter, "letters": letters}
-        letter, how = extract_letter(sample.response)
+        shown = [str(task.item.row.get(column) or "").strip() for column in columns]
+        letter, how = extract_letter(sample.response, shown)
         if letter is None:
             return self.score(task, "no_answer", None, how, **facts)
         if letter not in letters:

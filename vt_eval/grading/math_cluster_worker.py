@@ -14,7 +14,10 @@ from typing import Any
 import sympy
 from math_verify import parse
 
+from vt_eval.grading.math_forms import digit_bound, rewrite_answer
+
 logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+MAX_DIGITS = 10_000  # beyond this, exact evaluation could take the whole timeout
 
 
 def _canonical_expr(expr: Any) -> str:
@@ -31,9 +34,14 @@ def _canonical_expr(expr: Any) -> str:
 
 
 def canonical_answer(answer: str) -> str | None:
-    """The canonical form of `answer`, or None when it does not parse as math."""
-    parsed = parse(f"${answer}$", parsing_timeout=None)
+    """The canonical form of `answer`, or None when it does not parse as math. The answer is read
+    as the grader reads it (repeating decimals, a trailing `\\pmod`), and one too large to
+    evaluate is clustered by its text instead of being evaluated."""
+    parsed = parse(f"${rewrite_answer(answer)}$", parsing_timeout=None)
     for expr in parsed:
-        if not isinstance(expr, str):
-            return "math:" + _canonical_expr(expr)
+        if isinstance(expr, str):
+            continue
+        if digit_bound(expr) > MAX_DIGITS:
+            return "text:" + " ".join(answer.split())
+        return "math:" + _canonical_expr(expr)
     return None
