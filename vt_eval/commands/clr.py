@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 NAME = "clr"
-RESUMABLE = True  # finished samples / judge verdicts / CLR calls are kept
+RESUMABLE = True  # recorded extraction and verification calls are kept
 HELP = "Claim-Level Reliability test-time scaling on a run's samples (no regeneration)"
 
 

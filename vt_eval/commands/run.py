@@ -10,7 +10,7 @@ from rich.console import Console
 from vt_eval.config import EvalConfig, load_config
 
 NAME = "run"
-RESUMABLE = True  # finished samples / judge verdicts / CLR calls are kept
+RESUMABLE = True  # finished samples are kept
 HELP = "generate, score and summarise a run (resumes if it exists)"
 
 

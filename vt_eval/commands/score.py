@@ -10,7 +10,7 @@ from rich.console import Console
 from vt_eval.errors import ConfigError
 
 NAME = "score"
-RESUMABLE = True  # finished samples / judge verdicts / CLR calls are kept
+RESUMABLE = True  # judge verdicts are cached in the run dir
 HELP = "re-grade a finished or partial run (no model needed)"
 
 
