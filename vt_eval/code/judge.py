@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vt_eval.code.compare import stdio_equal, truncate, value_equal
+from vt_eval.code.literals import literal
 from vt_eval.sandbox import Limits, Sandbox, SandboxDied
 
 Outcome = Literal["passed", "compile_error", "runtime_error", "wrong_answer", "timeout",
@@ -189,7 +190,6 @@ def checker_tests(source: str) -> tuple[TestCase, ...]:
 
     Parsed, never run: the checker's asserts become (args, kwargs, expected) the host compares,
     so no success token or checker code shares the program's process. Anything else raises."""
-    from vt_eval.code.leetcode import literal  # leetcode imports this module at load time
 
     tree = ast.parse(source)
     check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"),

@@ -150,7 +150,7 @@ def lcb_messages(question: str, starter_code: str, style: str = "single_turn"
     return [{"role": "user", "content": f"{SYSTEM_MESSAGE_GENERIC}\n\n{user}"}]
 
 
-def _as_date(value: str | date | datetime | None) -> date | None:
+def as_date(value: str | date | datetime | None) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -165,14 +165,14 @@ def _as_date(value: str | date | datetime | None) -> date | None:
 
 def item_date(item: Item, column: str = "contest_date") -> date | None:
     value = item.row.get(column)
-    return _as_date(value) if value else None
+    return as_date(value) if value else None
 
 
 def filter_by_date(items: Iterable[Item], since: str | date | None = None,
                    until: str | date | None = None, column: str = "contest_date") -> list[Item]:
     """Items whose contest date lies in [since, until] (both inclusive, day granularity, like
     LCB's --start_date/--end_date). Items without a date are dropped when a bound is given."""
-    lo, hi = _as_date(since), _as_date(until)
+    lo, hi = as_date(since), as_date(until)
     out = []
     for item in items:
         day = item_date(item, column)

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from vt_eval.code.judge import LCB_PRELUDE, CodeProblem, TestCase
-from vt_eval.code.lcb import _as_date
+from vt_eval.code.lcb import as_date
+from vt_eval.code.literals import literal
 from vt_eval.data import Item
 from vt_eval.errors import DataError
 
@@ -54,27 +55,10 @@ class TreeNode:
 LEETCODE_PRELUDE = (LCB_PRELUDE + "inf = float('inf')\n"
                     + "try:\n    from sortedcontainers import SortedList, SortedDict, SortedSet\n"
                     + "except ImportError:\n    pass\n" + NODE_CLASSES)
-_NAMES = {"null": None, "None": None, "true": True, "True": True, "false": False, "False": False,
-          "inf": float("inf")}
 # LeetCodeDataset's outputs for pairs whose reference run failed: not tests.
 BROKEN_OUTPUTS = ("Error:", "Execution timed out")
 
 
-def literal(node: ast.AST) -> Any:
-    """A JSON-able value from a literal expression (null/true/false accepted); never evaluates."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [literal(e) for e in node.elts]
-    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
-        return {str(literal(k)): literal(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = literal(node.operand)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value
-    raise ValueError(f"not a literal: {ast.dump(node)[:80]}")
 
 
 def parse_kwargs(text: str) -> dict[str, Any]:
@@ -196,12 +180,12 @@ def convert_leetcodedataset(rows: Iterable[dict[str, Any]], contests: list[dict[
 
 def filter_contest_after(items: Iterable[Item], after: str | date | None) -> list[Item]:
     """Problems whose contest date is strictly after `after` (e.g. a model's training cutoff)."""
-    cutoff = _as_date(after)
+    cutoff = as_date(after)
     if cutoff is None:
         return list(items)
     out = []
     for item in items:
-        day = _as_date(item.row.get("date"))
+        day = as_date(item.row.get("date"))
         if day is not None and day > cutoff:
             out.append(item)
     return out
