@@ -16,7 +16,7 @@ class ItemResult(Frozen):
     correct: int
     accuracy: float | None  # None when rules cannot settle this item (needs_judge)
     verdicts: dict[str, int]
-    majority_answer: str | None
+    majority_answer: str | None  # records.GOLD_CLUSTER, or the winning cluster's first answer
     majority_correct: bool | None
 
 

@@ -25,11 +25,13 @@ def item_result(item: Item, scores: Sequence[Score]) -> ItemResult:
     judge = verdicts.get("needs_judge", 0) + verdicts.get("judge_error", 0) > 0
     correct = verdicts.get("correct", 0)
     winner, _ = majority_answer([s.cluster for s in ordered])
+    shown = winner if winner in (None, GOLD_CLUSTER) else next(  # an answer as written, not a key
+        (s.extracted for s in ordered if s.cluster == winner and s.extracted), winner)
     return ItemResult(
         item_id=item.id, gold=item.answer, samples=len(ordered), correct=correct,
         accuracy=None if judge or not ordered else correct / len(ordered),
         verdicts=dict(verdicts),
-        majority_answer=winner,
+        majority_answer=shown,
         majority_correct=None if judge else winner == GOLD_CLUSTER,
     )
 
