@@ -8,7 +8,7 @@ import time
 import pytest
 from test_sandbox_hostile import open_sandbox, run
 
-from vt_eval.code.judge import CodeProblem, JudgeSettings, TestCase, judge
+from vt_eval.code.judge import CodeProblem, CodeRunSettings, TestCase, judge
 from vt_eval.grading.code import code_metrics
 from vt_eval.records import Score
 from vt_eval.sandbox import Limits, Sandbox
@@ -149,8 +149,8 @@ def test_functional_session_is_one_process_tests_are_fresh(sb: Sandbox) -> None:
     litter = ("import os, time\nclass Solution:\n  def f(self, x):\n"
               "    open(f'/tmp/{x}', 'w').write('x')\n    if os.fork() == 0:\n"
               "      time.sleep(60)\n    return x\n")
-    assert judge(sb, problem, litter, JudgeSettings(test_timeout_s=2.0)).outcome == "passed"
-    assert judge(sb, problem, spy, JudgeSettings(test_timeout_s=2.0)).outcome == "passed"
+    assert judge(sb, problem, litter, CodeRunSettings(test_timeout_s=2.0)).outcome == "passed"
+    assert judge(sb, problem, spy, CodeRunSettings(test_timeout_s=2.0)).outcome == "passed"
     start = time.monotonic()
     assert run(sb, "import os\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]))"
                )["stdout"] == "1\n"
