@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Library progress bars (GGUF de-quantisation, downloads) would interleave with ours; tqdm
+    # reads this once, when first imported, so it is set before anything imports it.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["decontam"]:
         from vt_eval.decontam.cli import main as decontam_main
