@@ -19,7 +19,7 @@ from vt_eval.grading.extract import extract_boxed_answer
 from vt_eval.grading.pool import PoolResult
 from vt_eval.records import GOLD_CLUSTER, Score
 
-WORKER = "vt_eval.grading.math_verify_worker:grade_pair"
+WORKER = "vt_eval.grading.math_cluster_worker:grade_and_cluster"
 CLUSTER_WORKER = "vt_eval.grading.math_cluster_worker:canonical_answer"
 
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -104,13 +104,17 @@ class MathGrader(Grader):
         failed = self.from_pool_failure(task, answer, result, "math-verify")
         if failed is not None:
             return failed
-        verdict, explanation, parsed = result.value
-        return self.score(task, verdict, answer, explanation, answer_parsed=parsed)
+        verdict, explanation, parsed, canonical = result.value
+        score = self.score(task, verdict, answer, explanation, answer_parsed=parsed)
+        return score.model_copy(update={"cluster": canonical}) if canonical else score
 
     def cluster_keys(self, scores: Sequence[Score], options: GradingOptions) -> list[str | None]:
-        keys = [self.default_cluster(s) for s in scores]
+        """Canonical forms come with the grading result; only answers graded without one
+        (timeouts, errors) get a separate clustering pass."""
+        keys = [s.cluster if s.cluster and s.verdict == "incorrect" else self.default_cluster(s)
+                for s in scores]
         wanted = sorted({normalise_answer(s.extracted) for s, k in zip(scores, keys)
-                         if k is not None and k != GOLD_CLUSTER and s.extracted})
+                         if k is not None and k != GOLD_CLUSTER and s.extracted and not s.cluster})
         if not wanted:
             return keys
         canonical: dict[str, str] = {}
@@ -119,4 +123,4 @@ class MathGrader(Grader):
                 if result.status == "ok" and result.value:
                     canonical[wanted[result.index]] = result.value
         return [canonical.get(normalise_answer(s.extracted), k) if k not in (None, GOLD_CLUSTER)
-                and s.extracted else k for s, k in zip(scores, keys)]
+                and s.extracted and not s.cluster else k for s, k in zip(scores, keys)]

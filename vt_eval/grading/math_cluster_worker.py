@@ -12,9 +12,8 @@ import logging
 from typing import Any
 
 import sympy
-from math_verify import parse
-
-from vt_eval.grading.math_forms import digit_bound, rewrite_answer
+from vt_eval.grading.math_forms import digit_bound, parse_answer, rewrite_answer
+from vt_eval.grading.math_verify_worker import grade_pair
 
 logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 MAX_DIGITS = 10_000  # beyond this, exact evaluation could take the whole timeout
@@ -37,7 +36,7 @@ def canonical_answer(answer: str) -> str | None:
     """The canonical form of `answer`, or None when it does not parse as math. The answer is read
     as the grader reads it (repeating decimals, a trailing `\\pmod`), and one too large to
     evaluate is clustered by its text instead of being evaluated."""
-    parsed = parse(f"${rewrite_answer(answer)}$", parsing_timeout=None)
+    parsed = parse_answer(rewrite_answer(answer))
     for expr in parsed:
         if isinstance(expr, str):
             continue
@@ -45,3 +44,10 @@ def canonical_answer(answer: str) -> str | None:
             return "text:" + " ".join(answer.split())
         return "math:" + _canonical_expr(expr)
     return None
+
+
+def grade_and_cluster(payload: tuple[str, str]) -> tuple[str, str, bool, str | None]:
+    """grade_pair plus the answer's canonical form when it is not correct: one round trip, and
+    the answer parsed once (cached), where a separate clustering pass would cost a second."""
+    verdict, explanation, parsed = grade_pair(payload)
+    return verdict, explanation, parsed, None if verdict == "correct" else canonical_answer(payload[1])

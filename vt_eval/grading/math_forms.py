@@ -20,10 +20,12 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import sympy
 from latex2sympy2_extended.latex2sympy2 import is_expr_of_only_symbols
+from math_verify import parse
 
 MAX_DIGITS = 10**5  # sympy settles a 100,000-digit number in a few tens of ms
 MAX_TERMS = 10**4  # sums and products with more terms are not evaluated
@@ -259,3 +261,10 @@ def decimal_value(expr: Any) -> Fraction | None:
     if isinstance(expr, sympy.Float):
         return Fraction(str(expr))
     return None
+
+
+@lru_cache(maxsize=4096)
+def parse_answer(answer: str) -> list[Any]:
+    """math-verify's parse of an answer in math mode; cached, so grading and clustering in one
+    worker parse each distinct answer once."""
+    return parse(f"${answer}$", parsing_timeout=None)

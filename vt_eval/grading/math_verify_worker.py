@@ -74,7 +74,7 @@ def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
     if all(isinstance(g, str) for g in gold_parsed):
         return "needs_judge", "gold answer parses only as text: needs an LLM judge", False
     answer = forms.rewrite_answer(answer, gold)
-    answer_parsed = parse(f"${answer}$", parsing_timeout=None)
+    answer_parsed = forms.parse_answer(answer)
     if not answer_parsed:
         same = _loose_text(answer) == _loose_text(gold)
         verdict = "correct" if same else "incorrect"
