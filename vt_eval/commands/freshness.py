@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(table(result))
     if result["undated_benchmarks"]:
         console.print(f"undated (no [released] in their card, left out): "
-                      f"{', '.join(result['undated_benchmarks'])}")
+                      f"{', '.join(result['undated_benchmarks'])}", markup=False)
     console.print(result["meaning"], highlight=False)
-    console.print(f"wrote {args.run_dir / 'freshness.json'}")
+    console.print(f"wrote {args.run_dir / 'freshness.json'}", markup=False)
     return 0

@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _TEMPLATE = jinja2.Template("""<!doctype html>
@@ -84,4 +85,4 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
                           "yes" if w["counts"] else "no", f"{w['file']}:{w['row']}")
         console.print(table)
     for error in summary["errors"]:
-        console.print(f"[red]error:[/] {error}")
+        console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)

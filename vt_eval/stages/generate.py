@@ -52,7 +52,7 @@ class GenerateStage(Stage):
     def is_complete(self, ctx: StageContext) -> bool:
         repair = repair_tail(ctx.run.samples_path)
         if repair:
-            ctx.console.print(f"[yellow]repaired[/] {repair}", highlight=False)
+            ctx.log(f"repaired {repair}")
         return {p.key for p in planned(ctx)} <= finished_keys(ctx)
 
     def execute(self, ctx: StageContext) -> StageOutcome:
