@@ -42,3 +42,6 @@ def test_score_exclude_uses_the_audits_contaminated_items(tmp_path: Path) -> Non
     assert bench["clean"]["excluded_items"] == [items[0].id]
     assert bench["clean"]["items"] == 1 and bench["clean"]["avg_at_k"] == 0.0
     assert "clean subset (1 items, 1 excluded): avg@k 0.0" in scored.stdout
+    page = (run.path / "scorecard.html").read_text()  # the audit's evidence reaches the scorecard
+    assert "<h3>Contamination (1/30 items;" in page
+    assert f'class="problem contaminated" data-item="{items[0].id}"' in page

@@ -55,6 +55,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         judge = JudgeSettings(base_url=args.judge_base_url, model=args.judge_model,
                               scope=args.judge_scope, attempts=max(1, args.judge_attempts),
                               max_tokens=args.judge_max_tokens, cache_path=args.judge_cache)
-    settings = {"grading": options, "exclude": exclude, "judge": judge}
+    # The audit that excludes items also feeds the scorecard's contamination evidence.
+    settings = {"grading": options, "exclude": exclude, "judge": judge,
+                "report_audit": args.exclude}
     print_results(console, score_run(run, console, settings))
     return 0
