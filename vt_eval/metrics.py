@@ -39,7 +39,13 @@ def bootstrap_ci(per_problem: Sequence[float], seed: int = 0, resamples: int = 2
     values = np.asarray(per_problem, dtype=float)
     if values.size == 0:
         return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
+    return bootstrap_interval(values, np.random.default_rng(seed), resamples, level)
+
+
+def bootstrap_interval(values: np.ndarray, rng: np.random.Generator, resamples: int,
+                       level: float) -> tuple[float, float]:
+    """Percentile interval of the mean of `values` over `resamples` draws with replacement (the
+    one bootstrap core: results, comparisons and probes call it with their own seeded rng)."""
     means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
     tail = (1 - level) / 2
     low, high = np.quantile(means, [tail, 1 - tail])

@@ -127,6 +127,15 @@ def read_plan(path: Path) -> PlanRecord | None:
                         f"({exc.errors()[0]['msg']}); delete it to re-plan") from exc
 
 
+def require_plan(run_dir: Path) -> PlanRecord:
+    """The run's plan.json, or a DataError saying that the plan stage has not run."""
+    plan = read_plan(run_dir / "plan.json")
+    if plan is None:
+        raise DataError(f"{run_dir}: no plan.json; the plan stage must run first "
+                        f"(`vt-eval score {run_dir}` makes it)")
+    return plan
+
+
 def reload_recorded(name: str, info: dict[str, Any]) -> LoadedBenchmark:
     """The exact data file a run recorded (manifest or plan), verified by sha256."""
     card = get_card(name)

@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from vt_eval.errors import DataError
-from vt_eval.planning import read_plan, reload_benchmark
 from vt_eval.dates import difficulty, item_date
+from vt_eval.errors import DataError
+from vt_eval.planning import reload_benchmark, require_plan
 from vt_eval.probes.freshness import UNSETTLED, ItemOutcome
 from vt_eval.records import Score
+from vt_eval.store import read_records
 
 
 def read_scores(path: Path) -> dict[tuple[str, str, int], Score]:
     """The last verdict per sample (the judge rewrites the file; a later line wins)."""
     if not path.is_file():
         raise DataError(f"{path} is missing: score the run first (vt-eval score RUN_DIR)")
-    scores: dict[tuple[str, str, int], Score] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            score = Score.model_validate_json(line)
-        except ValidationError as exc:
-            raise DataError(f"{path} line {number}: not a score record ({exc.errors()[0]['msg']})") from exc
-        scores[score.key] = score
-    return scores
+    return {score.key: score for score in read_records(path, Score)}
 
 
 def run_outcomes(run_dir: Path) -> list[ItemOutcome]:
-    plan = read_plan(run_dir / "plan.json")
-    if plan is None:
-        raise DataError(f"{run_dir} has no plan.json: not a vt-eval run directory")
+    plan = require_plan(run_dir)
     scores = read_scores(run_dir / "scores.jsonl")
     by_item: dict[tuple[str, str], list[Score]] = {}
     for score in scores.values():

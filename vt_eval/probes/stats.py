@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vt_eval.metrics import bootstrap_interval
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -33,11 +35,8 @@ def mean_ci(values: Sequence[float | None], resamples: int, confidence: float, s
     data = _clean(values)
     if data.size == 0:
         return Estimate(None, None, None, 0)
-    rng = _rng(seed, label)
-    means = data[rng.integers(0, data.size, (resamples, data.size))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    return Estimate(float(data.mean()), float(np.quantile(means, tail)),
-                    float(np.quantile(means, 1 - tail)), int(data.size))
+    low, high = bootstrap_interval(data, _rng(seed, label), resamples, confidence)
+    return Estimate(float(data.mean()), low, high, int(data.size))
 
 
 def diff_ci(a: Sequence[float | None], b: Sequence[float | None], resamples: int,

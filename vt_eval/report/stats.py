@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vt_eval.metrics import bootstrap_interval
+
 RESAMPLES = 10_000
 LEVEL = 0.95
 METHOD = ("paired bootstrap over problems (CI, {n} resamples) and paired sign-flip permutation "
@@ -39,9 +41,7 @@ def paired_test(a: Sequence[float], b: Sequence[float], seed: int = 0,
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diffs = x - y
     rng = np.random.default_rng(seed)
-    boot = diffs[rng.integers(0, diffs.size, size=(resamples, diffs.size))].mean(axis=1)
-    tail = (1 - LEVEL) / 2
-    low, high = np.quantile(boot, [tail, 1 - tail])
+    low, high = bootstrap_interval(diffs, rng, resamples, LEVEL)
     observed = abs(diffs.mean())
     signs = rng.choice(np.array([-1.0, 1.0]), size=(resamples, diffs.size))
     permuted = np.abs((signs * diffs).mean(axis=1))

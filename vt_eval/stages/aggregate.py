@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vt_eval.errors import DataError
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import GradeTask
-from vt_eval.planning import PlannedData, read_plan, reload_benchmark
+from vt_eval.planning import PlannedData, reload_benchmark, require_plan
 from vt_eval.records import Sample, Score
 from vt_eval.results import BenchmarkResult, RunResults
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
@@ -54,9 +53,7 @@ class AggregateStage(Stage):
         return {k: sorted(v) for k, v in exclude.items()} if exclude is not None else None
 
     def execute(self, ctx: StageContext) -> StageOutcome:
-        plan = read_plan(ctx.run.plan_path)
-        if plan is None:
-            raise DataError(f"{ctx.run.path}: no plan.json; the plan stage must run first")
+        plan = require_plan(ctx.run.path)
         samples = {s.key: s for s in read_records(ctx.run.samples_path, Sample)}
         scores = list(read_records(ctx.run.scores_path, Score))
         judge = _scores_bound(ctx, "judge.json")

@@ -11,9 +11,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 
 from vt_eval.backends import make_backend
 from vt_eval.backends.base import Backend, Completion, Request
-from vt_eval.errors import DataError
 from vt_eval.manifest import Session
-from vt_eval.planning import PlannedSample, planned_samples, read_plan, reload_benchmark
+from vt_eval.planning import PlannedSample, planned_samples, reload_benchmark, require_plan
 from vt_eval.records import Sample
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
 from vt_eval.store import JsonlWriter, read_records, repair_tail
@@ -23,9 +22,7 @@ LOG_EVERY_S = 30.0  # progress lines when the output is not a terminal (CI logs)
 
 
 def planned(ctx: StageContext) -> list[PlannedSample]:
-    plan = read_plan(ctx.run.plan_path)
-    if plan is None:
-        raise DataError(f"{ctx.run.path}: no plan.json; the plan stage must run first")
+    plan = require_plan(ctx.run.path)
     return list(planned_samples(plan, [reload_benchmark(b) for b in plan.benchmarks]))
 
 

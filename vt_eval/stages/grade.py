@@ -8,11 +8,10 @@ import time
 from dataclasses import replace
 
 from vt_eval.data import Item
-from vt_eval.errors import DataError
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import GradeTask, GradingOptions
 from vt_eval.grading.pool import TimeoutPool
-from vt_eval.planning import PlannedData, read_plan, reload_benchmark
+from vt_eval.planning import PlannedData, reload_benchmark, require_plan
 from vt_eval.records import Sample, Score
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
 from vt_eval.store import read_records, repair_tail, write_records_atomic
@@ -53,9 +52,7 @@ class GradeStage(Stage):
         return {"timeout_s": options.timeout_s, "unsafe_no_sandbox": options.unsafe_no_sandbox}
 
     def execute(self, ctx: StageContext) -> StageOutcome:
-        plan = read_plan(ctx.run.plan_path)
-        if plan is None:
-            raise DataError(f"{ctx.run.path}: no plan.json; the plan stage must run first")
+        plan = require_plan(ctx.run.path)
         data = [reload_benchmark(b) for b in plan.benchmarks]
         samples, warnings = load_samples(ctx)
         planned = {(d.card.name, item.id): item for d in data for item in d.loaded.items}

@@ -11,10 +11,9 @@ from typing import Any
 
 from vt_eval.cards import get_card
 from vt_eval.data import Item
-from vt_eval.errors import DataError
 from vt_eval.judge.apply import JudgeSettings, card_judged, judge_benchmark, wants_judge
 from vt_eval.judge.cache import JudgeCache
-from vt_eval.planning import read_plan, reload_benchmark
+from vt_eval.planning import reload_benchmark, require_plan
 from vt_eval.records import Score
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
 from vt_eval.store import read_records, write_records_atomic
@@ -47,9 +46,7 @@ class JudgeStage(Stage):
 
     def execute(self, ctx: StageContext) -> StageOutcome:
         settings: JudgeSettings = ctx.settings["judge"]
-        plan = read_plan(ctx.run.plan_path)
-        if plan is None:
-            raise DataError(f"{ctx.run.path}: no plan.json; the plan stage must run first")
+        plan = require_plan(ctx.run.path)
         items = {b.name: {i.id: i for i in reload_benchmark(b).loaded.items} for b in plan.benchmarks}
         scores = list(read_records(ctx.run.scores_path, Score))
         cache = JudgeCache(settings.cache_path or ctx.run.file("judge_cache.jsonl"))
