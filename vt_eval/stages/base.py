@@ -67,20 +67,23 @@ class Stage(ABC):
                                                     default=str)) or ""
         return prints
 
-    def is_complete(self, ctx: StageContext) -> bool:
+    def is_complete(self, ctx: StageContext, inputs: dict[str, str]) -> bool:
+        """Done before, outputs present, and `inputs` (this run's fingerprint) unchanged."""
         last = ctx.run.manifest().stages.get(self.name)
         if last is None or last.status != "done":
             return False
         if not all(ctx.run.file(name).is_file() for name in self.writes):
             return False
-        return last.inputs == self.fingerprint(ctx)
+        return last.inputs == inputs
 
     @abstractmethod
     def execute(self, ctx: StageContext) -> StageOutcome: ...
 
-    def run(self, ctx: StageContext) -> StageReport:
+    def run(self, ctx: StageContext, inputs: dict[str, str] | None = None) -> StageReport:
+        """Execute and record. `inputs`: the fingerprint already taken (the files are hashed
+        once per stage, not once for the skip decision and again for the report)."""
         started, clock = now_iso(), time.perf_counter()
-        inputs = self.fingerprint(ctx)
+        inputs = self.fingerprint(ctx) if inputs is None else inputs
         outcome = self.execute(ctx)
         report = StageReport(name=self.name, status="done", started_at=started, ended_at=now_iso(),
                              seconds=round(time.perf_counter() - clock, 3), inputs=inputs,
@@ -96,9 +99,10 @@ def run_stages(stages: Sequence[Stage], ctx: StageContext,
     for stage in stages:
         if not stage.enabled(ctx):
             continue
-        if stage.name not in ctx.force and stage.is_complete(ctx):
+        inputs = stage.fingerprint(ctx)
+        if stage.name not in ctx.force and stage.is_complete(ctx, inputs):
             if on_skip:
                 on_skip(stage)
             continue
-        reports.append(stage.run(ctx))
+        reports.append(stage.run(ctx, inputs))
     return reports

@@ -46,7 +46,7 @@ class GenerateStage(Stage):
     reads = ("plan.json",)
     writes = ("samples.jsonl",)
 
-    def is_complete(self, ctx: StageContext) -> bool:
+    def is_complete(self, ctx: StageContext, inputs: dict[str, str]) -> bool:
         repair = repair_tail(ctx.run.samples_path)
         if repair:
             ctx.log(f"repaired {repair}")
