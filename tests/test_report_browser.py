@@ -12,11 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from vt_eval.report.fmt import ci, pct
-from vt_eval.report.scorecard import write_scorecard
-
 from test_report_rundir import SCRIPT, copy_run
+
+from vt_eval.fmt import ci, pct
+from vt_eval.report.scorecard import write_scorecard
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]

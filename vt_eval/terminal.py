@@ -10,14 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from vt_eval.fmt import pct
 from vt_eval.records import Sample, Score
 from vt_eval.results import BenchmarkResult, RunResults
 
 REFERENCE_MODEL = "VibeThinker-3B"
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def _ci(result: BenchmarkResult) -> str:
@@ -45,7 +42,7 @@ def _pass_k(r: BenchmarkResult) -> str:
     if not r.pass_at_k:
         return "–"
     label, value = list(r.pass_at_k.items())[-1]
-    return f"{_pct(value)} @{label.removeprefix('pass@')}"
+    return f"{pct(value)} @{label.removeprefix('pass@')}"
 
 
 def _items(r: BenchmarkResult) -> str:
@@ -58,16 +55,16 @@ def _reference(r: BenchmarkResult) -> str:
 
 
 COLUMNS = (
-    Column("avg@k", 0, lambda r: _pct(r.avg_at_k)),
+    Column("avg@k", 0, lambda r: pct(r.avg_at_k)),
     Column("95% CI", 1, _ci),
     Column(REFERENCE_MODEL, 1, _reference),
     Column("items", 2, _items),
     Column("k", 2, lambda r: str(r.k)),
-    Column("maj@k", 3, lambda r: _pct(r.maj_at_k)),
-    Column("CLR", 3, lambda r: _pct(_clr(r)), lambda r: _clr(r) is not None),
+    Column("maj@k", 3, lambda r: pct(r.maj_at_k)),
+    Column("CLR", 3, lambda r: pct(_clr(r)), lambda r: _clr(r) is not None),
     Column("pass@k", 4, _pass_k),
-    Column("truncated", 5, lambda r: _pct(r.truncation_rate)),
-    Column("no answer", 6, lambda r: _pct(r.no_answer_rate)),
+    Column("truncated", 5, lambda r: pct(r.truncation_rate)),
+    Column("no answer", 6, lambda r: pct(r.no_answer_rate)),
     Column("ungraded", 7, lambda r: str(r.ungraded_samples)),
     Column("mean tokens", 8, lambda r: "–" if r.mean_response_tokens is None
            else f"{r.mean_response_tokens:.0f}"),
@@ -141,7 +138,7 @@ def print_results(console: Console, results: RunResults) -> None:
     for r in results.benchmarks:
         if r.clean is not None:
             console.print(f"{r.benchmark}: clean subset ({r.clean.items} items, "
-                          f"{len(r.clean.excluded_items)} excluded): avg@k {_pct(r.clean.avg_at_k)}")
+                          f"{len(r.clean.excluded_items)} excluded): avg@k {pct(r.clean.avg_at_k)}")
         for warning in r.warnings:
             console.print(f"[yellow]warning[/] {r.benchmark}: {escape(warning)}")
         if r.ungraded_samples:

@@ -21,8 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from vt_eval.fmt import pct, pp, pp_ci, pvalue
     from vt_eval.report.compare import compare_runs
-    from vt_eval.report.fmt import pct, pp, pp_ci, pvalue
     from vt_eval.report.rundata import load_run
     a, b = load_run(args.run_a, with_samples=False), load_run(args.run_b, with_samples=False)
     view = compare_runs(a, b, args.intersection, args.seed)

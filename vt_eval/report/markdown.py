@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vt_eval.report.fmt import DASH, ci, pct, pp, pp_ci, pvalue
+from vt_eval.fmt import DASH, ci, pct, pp, pp_ci, pvalue
 from vt_eval.report.view import BenchmarkView, CompareView, FreshnessView, Scorecard
 from vt_eval.util import write_text_atomic
 

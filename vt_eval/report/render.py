@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from vt_eval.report.fmt import FILTERS
+from vt_eval.fmt import FILTERS
 from vt_eval.report.view import Scorecard
 from vt_eval.resources import resource_dir
 

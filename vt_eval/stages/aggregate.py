@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vt_eval.fmt import pct
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import GradeTask
 from vt_eval.planning import PlannedData, reload_benchmark, require_plan
@@ -35,7 +36,6 @@ def judge_line(metrics: dict[str, Any]) -> str | None:
     if not metrics.get("judged_samples"):
         return None
     rule, final, agree = metrics["rule_graded"], metrics["judge_graded"], metrics["agreement"]
-    pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     return (f"judge {metrics['model']} ({metrics['prompt_version']}): rule-graded avg@k "
             f"{pct(rule['avg_at_k'])} on {rule['items_scored']} items, judge-graded "
             f"{pct(final['avg_at_k'])} on {final['items_scored']}; {metrics['judged_samples']} "

@@ -1,4 +1,4 @@
-"""Number formatting shared by the HTML template (as jinja2 filters) and the Markdown twin."""
+"""Number formatting shared by the terminal, the HTML template (jinja2 filters) and Markdown."""
 
 from __future__ import annotations
 
