@@ -1,111 +1,144 @@
-"""Does results.json follow from the run's other files? Anything that disagrees is listed.
+"""Does results.json follow from the run's per-sample files? Anything that disagrees is listed.
 
-Checks: the benchmarks and items are the plan's; per benchmark, the verdict counts, per-item
-correct/sample counts and sample counts equal those recounted from scores.jsonl and samples.jsonl;
-avg@k equals the mean of the per-item accuracies; the `complete` flag follows from the counts;
-the files the aggregate stage read are byte-identical to those on disk now (sha256 recorded in the
-manifest). A report shows these problems; the gate refuses the run (exit 2).
+Checks: the files the aggregate stage read (plan.json, samples.jsonl, scores.jsonl) are
+byte-identical to those on disk now, by the sha256 the manifest recorded (a missing record is a
+problem, never a skipped check); the per-sample files fit the plan and each other
+(`recompute`); results.json's benchmarks and graders are the plan's; every figure of every
+benchmark (completeness, counts, avg@k, CI, pass@k, maj@k, verdict counts, rates, per-item rows,
+clean subset, data warnings) equals the recomputation; the run-level warnings the manifest and
+plan imply are all there. Not checked: `extra_metrics` and `summary` (grader, judge and CLR
+add-ons), and the published reference figures (from the benchmark card). A report shows these
+problems under a banner and exits 2; the gate, compare and verdict refuse the run (exit 2).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from typing import Any
 
+from vt_eval.report.recompute import VerifiedBenchmark, recompute
 from vt_eval.report.rundata import RunData
 from vt_eval.results import BenchmarkResult
 from vt_eval.util import sha256_file
 
 TOLERANCE = 1e-9
+HASHED_INPUTS = ("plan.json", "samples.jsonl", "scores.jsonl")
+# BenchmarkResult fields not recomputed: add-ons and the card's published figures.
+NOT_RECOMPUTED = frozenset({"title", "reference", "reference_citation", "extra_metrics", "summary"})
+LABELS = {"avg_at_k": "avg@k", "maj_at_k": "maj@k", "ci95": "ci95", "pass_at_k": "pass@k"}
 
 
-def _stale_inputs(run: RunData) -> list[str]:
+def stale_inputs(run: RunData) -> list[str]:
     aggregate = run.manifest.stages.get("aggregate")
     if aggregate is None:
-        return ["manifest.json has no aggregate stage record: results.json's inputs are unknown"]
+        return ["manifest.json has no aggregate stage record: which files results.json was made "
+                "from is unknown; re-score the run"]
     problems = []
-    for name in ("plan.json", "samples.jsonl", "scores.jsonl"):
+    for name in HASHED_INPUTS:
         recorded = aggregate.inputs.get(name)
-        path = run.path / name
-        if recorded is None or not path.is_file():
-            continue
-        if sha256_file(path) != recorded:
+        if not recorded:
+            problems.append(f"manifest.json's aggregate record has no sha256 of {name}: cannot "
+                            f"tell whether results.json was made from the {name} on disk")
+        elif sha256_file(run.path / name) != recorded:
             problems.append(f"{name} changed after results.json was written (sha256 differs from "
                             f"the aggregate stage's record); re-score the run")
     return problems
 
 
-def _benchmark_problems(result: BenchmarkResult, run: RunData) -> list[str]:
-    name = result.benchmark
-    mine = [s for s in run.scores if s.benchmark == name]
+def _differences(recorded: Any, computed: Any, where: str) -> list[tuple[str, Any, Any]]:
+    if isinstance(recorded, dict) and isinstance(computed, dict):
+        out = []
+        for key in sorted(set(recorded) | set(computed), key=str):
+            out += _differences(recorded.get(key), computed.get(key), f"{where}.{key}")
+        return out
+    if isinstance(recorded, list) and isinstance(computed, list) and len(recorded) == len(computed):
+        return [d for i, (r, c) in enumerate(zip(recorded, computed))
+                for d in _differences(r, c, f"{where}[{i}]")]
+    numbers = (int, float)
+    if (isinstance(recorded, numbers) and isinstance(computed, numbers)
+            and not isinstance(recorded, bool) and not isinstance(computed, bool)):
+        same = math.isclose(recorded, computed, rel_tol=0, abs_tol=TOLERANCE)
+        return [] if same else [(where, recorded, computed)]
+    return [] if recorded == computed else [(where, recorded, computed)]
+
+
+def _item_problems(name: str, recorded: list[dict], computed: list[dict]) -> list[str]:
+    mine = {i.get("item_id"): i for i in recorded}
+    theirs = {i["item_id"]: i for i in computed}
     problems = []
-    verdicts = Counter(s.verdict for s in mine)
-    recorded = {v: c for v, c in result.verdicts.items() if c}
-    if recorded != dict(verdicts):
-        problems.append(f"{name}: verdict counts {recorded} differ from scores.jsonl {dict(verdicts)}")
-    if run.samples:
-        done = sum(1 for key in run.samples if key[0] == name)
-        if done != result.samples_done:
-            problems.append(f"{name}: samples_done {result.samples_done} but samples.jsonl holds "
-                            f"{done}")
-    if result.complete != (result.samples_done == result.samples_planned):
-        problems.append(f"{name}: complete={result.complete} contradicts samples "
-                        f"{result.samples_done}/{result.samples_planned}")
-    problems += _item_problems(result, mine)
+    missing, extra = sorted(set(theirs) - set(mine), key=str), sorted(set(mine) - set(theirs), key=str)
+    if missing:
+        problems.append(f"{name}: per_item lacks items {missing[:5]} that scores.jsonl scores")
+    if extra:
+        problems.append(f"{name}: per_item lists items {extra[:5]} that scores.jsonl does not score")
+    if len(recorded) != len(mine):
+        problems.append(f"{name}: per_item lists an item more than once")
+    for item_id in [i for i in theirs if i in mine]:
+        r, c = mine[item_id], theirs[item_id]
+        if (r.get("correct"), r.get("samples")) != (c["correct"], c["samples"]):
+            problems.append(f"{name}/{item_id}: {r.get('correct')}/{r.get('samples')} correct in "
+                            f"results.json, {c['correct']}/{c['samples']} in scores.jsonl")
+        problems += [f"{name}/{item_id}: {path.lstrip('.')} is {a!r} in results.json, {b!r} "
+                     f"recomputed from scores.jsonl"
+                     for path, a, b in _differences(r, c, "")
+                     if path.lstrip(".") not in ("correct", "samples")]
+    if [i.get("item_id") for i in recorded] != [i["item_id"] for i in computed] and \
+            not (missing or extra) and len(recorded) == len(mine):
+        problems.append(f"{name}: per_item is not in plan order")
     return problems
 
 
-def _item_problems(result: BenchmarkResult, scores: list) -> list[str]:
-    name = result.benchmark
-    per_item: dict[str, Counter[str]] = {}
-    for score in scores:
-        per_item.setdefault(score.item_id, Counter())[score.verdict] += 1
-    problems = []
-    for item in result.per_item:
-        counted = per_item.get(item.item_id, Counter())
-        if item.samples != sum(counted.values()) or item.correct != counted.get("correct", 0):
-            problems.append(f"{name}/{item.item_id}: {item.correct}/{item.samples} correct in "
-                            f"results.json, {counted.get('correct', 0)}/{sum(counted.values())} "
-                            f"in scores.jsonl")
-        elif item.accuracy is not None and abs(item.accuracy - item.correct / item.samples) > TOLERANCE:
-            problems.append(f"{name}/{item.item_id}: accuracy {item.accuracy} is not "
-                            f"{item.correct}/{item.samples}")
-    accuracies = [i.accuracy for i in result.per_item if i.accuracy is not None]
-    if accuracies and result.avg_at_k is not None:
-        mean = sum(accuracies) / len(accuracies)
-        if abs(mean - result.avg_at_k) > TOLERANCE:
-            problems.append(f"{name}: avg@k {result.avg_at_k} is not the mean per-item accuracy "
-                            f"{mean}")
-    if len(accuracies) != result.items_scored:
-        problems.append(f"{name}: items_scored {result.items_scored} but {len(accuracies)} items "
-                        f"have an accuracy")
+def figure_problems(recorded: BenchmarkResult, verified: VerifiedBenchmark) -> list[str]:
+    """Every recomputed field of one benchmark that results.json states differently."""
+    name = recorded.benchmark
+    mine = recorded.model_dump(mode="json", exclude=set(NOT_RECOMPUTED))
+    theirs = verified.recomputed.model_dump(mode="json", exclude=set(NOT_RECOMPUTED))
+    problems = _item_problems(name, mine.pop("per_item"), theirs.pop("per_item"))
+    if recorded.complete != verified.complete and recorded.complete == theirs["complete"]:
+        problems.append(f"{name}: complete={recorded.complete} but {verified.samples_complete} of "
+                        f"{verified.samples_planned} planned samples are present exactly once")
+    for path, a, b in _differences(mine, theirs, ""):
+        field = path.lstrip(".")
+        if field == "avg_at_k":
+            problems.append(f"{name}: avg@k {a} is not the mean per-item accuracy {b} recomputed "
+                            f"from scores.jsonl")
+        else:
+            problems.append(f"{name}: {LABELS.get(field, field)} is {a!r} in results.json, {b!r} "
+                            f"recomputed from plan.json, samples.jsonl and scores.jsonl")
     return problems
 
 
-def _plan_problems(run: RunData) -> list[str]:
-    if run.plan is None:
-        return ["plan.json is missing: the planned items cannot be checked"]
-    planned = {b.name: b for b in run.plan.benchmarks}
-    problems = []
+def _run_problems(run: RunData) -> list[str]:
+    planned = [b.name for b in run.plan.benchmarks]
     names = [b.benchmark for b in run.results.benchmarks]
+    problems = []
     if sorted(names) != sorted(planned):
         problems.append(f"results.json benchmarks {sorted(names)} are not the plan's "
                         f"{sorted(planned)}")
-    for result in run.results.benchmarks:
-        plan = planned.get(result.benchmark)
-        if plan is None:
-            continue
-        if result.items_planned != len(plan.item_ids) or result.k != plan.k:
-            problems.append(f"{result.benchmark}: {result.items_planned} items x k={result.k} in "
-                            f"results.json, {len(plan.item_ids)} x k={plan.k} in plan.json")
-        stray = sorted({i.item_id for i in result.per_item} - set(plan.item_ids))
-        if stray:
-            problems.append(f"{result.benchmark}: items {stray[:5]} are not in the plan")
+    graders = {b.name: b.grader for b in run.plan.benchmarks}
+    if dict(run.results.graders) != graders:
+        problems.append(f"results.json graders {dict(run.results.graders)} are not the plan's "
+                        f"{graders}")
+    implied = [w for report in run.manifest.stages.values()
+               for w in report.details.get("warnings", [])]
+    implied += [f"skipped {name}: {why}" for name, why in run.plan.skipped.items()]
+    dropped = [w for w in implied if w not in run.results.warnings]
+    if dropped:
+        problems.append(f"results.json lacks {len(dropped)} warnings the run recorded, e.g. "
+                        f"{dropped[0][:200]!r}")
     return problems
+
+
+def check(run: RunData) -> tuple[dict[str, VerifiedBenchmark], list[str]]:
+    """The recomputed benchmarks, and every problem found (empty: results.json is vouched for)."""
+    verified, problems = recompute(run)
+    problems = stale_inputs(run) + problems + _run_problems(run)
+    for recorded in run.results.benchmarks:
+        if recorded.benchmark in verified:
+            problems += figure_problems(recorded, verified[recorded.benchmark])
+    return verified, problems
 
 
 def consistency_problems(run: RunData) -> list[str]:
     """Everything in results.json that does not follow from the other files (empty: consistent)."""
-    problems = _stale_inputs(run) + _plan_problems(run)
-    for result in run.results.benchmarks:
-        problems += _benchmark_problems(result, run)
-    return problems
+    return check(run)[1]

@@ -1,4 +1,9 @@
-"""Read a run directory for reporting: typed, schema-checked, fail closed with clear messages."""
+"""Read a run directory for reporting: typed, schema-checked, fail closed with clear messages.
+
+Every file a check needs (results.json, plan.json, manifest.json, samples.jsonl, scores.jsonl) must
+be there: a missing one is a DataError (exit 2), never a check skipped. `report.verify` decides
+whether the files agree.
+"""
 
 from __future__ import annotations
 
@@ -38,10 +43,12 @@ class RunData:
     path: Path
     results: RunResults
     manifest: Manifest
-    plan: PlanRecord | None
+    plan: PlanRecord
     config: EvalConfig | None
     scores: list[Score]
     samples: dict[SampleKey, SampleDigest] = field(default_factory=dict)
+    # keys that occur more than once in samples.jsonl (the dict above keeps the last)
+    duplicate_samples: tuple[SampleKey, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -73,35 +80,50 @@ def load_results(path: Path) -> RunResults:
                         f"run: vt-eval score {path.parent}") from exc
 
 
-def _digest(sample: Sample) -> SampleDigest:
-    return SampleDigest(tail=sample.response[-TAIL_CHARS:], chars=len(sample.response),
-                        completion_tokens=sample.completion_tokens,
+def _digest(sample: Sample, with_tail: bool) -> SampleDigest:
+    return SampleDigest(tail=sample.response[-TAIL_CHARS:] if with_tail else "",
+                        chars=len(sample.response), completion_tokens=sample.completion_tokens,
                         finish_reason=sample.finish_reason)
 
 
+def _required(path: Path, why: str) -> Path:
+    if not path.is_file():
+        raise DataError(f"{path}: missing; {why}. Nothing about this run can be vouched for "
+                        f"without it (re-run `vt-eval score {path.parent}` if the samples are "
+                        f"still there)")
+    return path
+
+
+def _read_samples(path: Path, with_tails: bool
+                  ) -> tuple[dict[SampleKey, SampleDigest], tuple[SampleKey, ...]]:
+    samples: dict[SampleKey, SampleDigest] = {}
+    duplicates: list[SampleKey] = []
+    for sample in read_records(path, Sample):
+        if sample.key in samples:
+            duplicates.append(sample.key)
+        samples[sample.key] = _digest(sample, with_tails)
+    return samples, tuple(duplicates)
+
+
 def load_run(path: Path, with_samples: bool = True) -> RunData:
-    """Every file the report reads. Raises DataError / ConfigError (exit 2) when unusable."""
+    """Every file the checks read. Raises DataError / ConfigError (exit 2) when one is missing
+    or unusable. `with_samples`: keep each response's tail for the drill-down (the keys, finish
+    reasons and token counts are always read: completeness and truncation are checked on them)."""
     run = RunDir(Path(path))
     if not run.path.is_dir():
         raise DataError(f"{run.path}: no such run directory")
     results = load_results(run.results_path)
     config = run.load_config() if run.exists() else None
-    if not run.scores_path.is_file():
-        raise DataError(f"{run.scores_path}: missing; results.json cannot be checked without it")
+    plan = read_plan(_required(run.plan_path, "it defines which samples a complete run holds"))
+    if plan is None:  # removed between the two looks
+        raise DataError(f"{run.plan_path}: missing")
+    _required(run.manifest_path, "it records the hashes of the files results.json was made from")
+    _required(run.scores_path, "results.json cannot be checked without it")
+    _required(run.samples_path, "completeness and truncation cannot be checked without it")
     scores = list(read_records(run.scores_path, Score))
-    samples: dict[SampleKey, SampleDigest] = {}
-    if with_samples:
-        samples = {s.key: _digest(s) for s in read_records(run.samples_path, Sample)}
-    return RunData(path=run.path, results=results, manifest=run.manifest(),
-                   plan=read_plan(run.plan_path), config=config, scores=scores, samples=samples)
-
-
-def sample_count(path: Path) -> dict[str, int]:
-    """Samples per benchmark in samples.jsonl, counted without keeping responses."""
-    counts: dict[str, int] = {}
-    for sample in read_records(RunDir(Path(path)).samples_path, Sample):
-        counts[sample.benchmark] = counts.get(sample.benchmark, 0) + 1
-    return counts
+    samples, duplicates = _read_samples(run.samples_path, with_samples)
+    return RunData(path=run.path, results=results, manifest=run.manifest(), plan=plan,
+                   config=config, scores=scores, samples=samples, duplicate_samples=duplicates)
 
 
 def dotted(data: Any, key: str) -> list[tuple[str, Any]]:
