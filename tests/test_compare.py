@@ -10,9 +10,9 @@ import pytest
 from vt_eval.cli import main
 from vt_eval.errors import DataError
 from vt_eval.report.compare import compare_runs
-from vt_eval.report.rundata import load_run
 from vt_eval.report.scorecard import write_scorecard
 from vt_eval.report.stats import paired_test
+from vt_eval.report.verify import verify_run
 from vt_eval.rundir import RunDir
 
 from test_report_rundir import built, copy_run
@@ -29,7 +29,7 @@ def test_paired_test_is_seeded_and_sensible() -> None:
 
 
 def test_compare_two_runs_on_the_same_problems(capsys: pytest.CaptureFixture[str]) -> None:
-    view = compare_runs(load_run(built("bad10")), load_run(built("good10")))
+    view = compare_runs(verify_run(built("bad10")), verify_run(built("good10")))
     row = view.rows[0]
     assert (row.benchmark, row.items, row.ours, row.other) == ("aime_2025", 10, 0.0, 1.0)
     assert row.difference == -1.0 and row.p_value < 0.01
@@ -40,7 +40,7 @@ def test_compare_two_runs_on_the_same_problems(capsys: pytest.CaptureFixture[str
 
 def test_different_item_sets_are_refused_unless_intersection(
         capsys: pytest.CaptureFixture[str]) -> None:
-    a, b = load_run(built("bad8")), load_run(built("good10"))
+    a, b = verify_run(built("bad8")), verify_run(built("good10"))
     with pytest.raises(DataError, match="scored different problems.*--intersection"):
         compare_runs(a, b)
     assert main(["compare", str(built("bad8")), str(built("good10"))]) == 2
@@ -57,7 +57,7 @@ def test_config_differences_are_listed(tmp_path: Path) -> None:
                                                "model.name": "other-model"})
     run.save_config(config)
     run.update_manifest(model={"chat_template_sha256": "abc"})
-    diffs = compare_runs(load_run(built("bad10")), load_run(other)).config_differences
+    diffs = compare_runs(verify_run(built("bad10")), verify_run(other)).config_differences
     assert "config.sampling.temperature: 1.0 → 0.6" in diffs
     assert "config.model.name: smollm2-135m → other-model" in diffs
     assert "model.chat_template_sha256: (unset) → abc" in diffs

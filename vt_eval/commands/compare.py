@@ -1,4 +1,9 @@
-"""`vt-eval compare`: per-benchmark paired difference of two runs, and what differs between them."""
+"""`vt-eval compare`: per-benchmark paired difference of two runs, and what differs between them.
+
+Both runs go through the gate's checks first (`verify_run`): exit 2, with the reasons, when either
+is not verified (results.json disagrees with its per-sample files, a file or manifest record is
+missing) or partial. The accuracies compared are recomputed from the per-sample files.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 NAME = "compare"
-HELP = "paired comparison of two runs (difference, 95% CI, p-value; differing config)"
+HELP = ("paired comparison of two runs (difference, 95% CI, p-value; differing config); exit 2 "
+        "when either run is not verified or partial")
+EXIT_OK, EXIT_UNTRUSTED = 0, 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,11 +29,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.fmt import pct, pp, pp_ci, pvalue
-    from vt_eval.report.compare import compare_runs
-    from vt_eval.report.rundata import load_run
-    a, b = load_run(args.run_a, with_samples=False), load_run(args.run_b, with_samples=False)
+    from vt_eval.report.compare import compare_runs, untrusted
+    from vt_eval.report.verify import verify_run
+    a, b = verify_run(args.run_a), verify_run(args.run_b)
+    refusals = [why for why in (untrusted(a), untrusted(b)) if why is not None]
+    if refusals:
+        for run in (a, b):
+            for problem in run.problems:
+                console.print(f"{run.path}: {problem}", highlight=False, markup=False)
+        console.print(f"compare: refused (exit {EXIT_UNTRUSTED}): {refusals[0]}",
+                      highlight=False, markup=False)
+        return EXIT_UNTRUSTED
     view = compare_runs(a, b, args.intersection, args.seed)
-    table = Table(title=f"{a.run_id} − {b.run_id}", title_justify="left")
+    table = Table(title=f"{a.data.run_id} − {b.data.run_id}", title_justify="left")
     for column in ("benchmark", "items", "A", "B", "A − B", "95% CI", "p"):
         table.add_column(column, justify="left" if column == "benchmark" else "right",
                          no_wrap=column == "benchmark")
@@ -41,4 +56,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
                   "config/provenance: no differences", highlight=False, markup=False)
     for line in view.config_differences:
         console.print(f"  {line}", highlight=False, markup=False)
-    return 0
+    console.print("both runs verified and complete: accuracies recomputed from their "
+                  "per-sample files", highlight=False, markup=False)
+    return EXIT_OK

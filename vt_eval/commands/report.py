@@ -1,4 +1,10 @@
-"""`vt-eval report`: write a run's scorecard.html and scorecard.md (also done by run and score)."""
+"""`vt-eval report`: write a run's scorecard.html and scorecard.md (also done by run and score).
+
+The run (and a --compare run) goes through the gate's checks first. Exit 0: scorecard written,
+nothing to flag. Exit 2: a file or manifest record is missing (nothing written), or the scorecard
+was written with the integrity banner (results.json disagrees with the per-sample files, or the
+comparison run is unverified or partial); the last line says why.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,9 @@ from rich.console import Console
 from vt_eval.errors import ConfigError
 
 NAME = "report"
-HELP = "write the HTML scorecard and its Markdown twin into a run directory"
+HELP = ("write the HTML scorecard and its Markdown twin into a run directory (exit 2 when it "
+        "had to show the integrity banner)")
+EXIT_OK, EXIT_UNTRUSTED = 0, 2
 
 
 def iso_date(text: str) -> date:
@@ -45,5 +53,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if card.plots_note:
         console.print(card.plots_note, highlight=False, markup=False)
     for problem in card.integrity:
-        console.print(f"warning: results.json: {problem}", highlight=False, markup=False)
-    return 0
+        console.print(f"integrity: {problem}", highlight=False, markup=False)
+    if card.integrity:
+        more = f" (and {len(card.integrity) - 1} more above)" if len(card.integrity) > 1 else ""
+        console.print(f"report: NOT VERIFIED (exit {EXIT_UNTRUSTED}), the scorecard carries the "
+                      f"integrity banner: {card.integrity[0]}{more}", highlight=False, markup=False)
+        return EXIT_UNTRUSTED
+    return EXIT_OK

@@ -1,4 +1,8 @@
-"""Two runs, benchmark by benchmark: paired test over the same problems, and what differs."""
+"""Two runs, benchmark by benchmark: paired test over the same problems, and what differs.
+
+Both runs must be verified (`verify.verify_run`: results.json agrees with the per-sample files)
+and complete; the per-problem accuracies come from the recomputation, never from results.json.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from vt_eval.errors import DataError
 from vt_eval.report.provenance import identity
 from vt_eval.report.rundata import RunData
 from vt_eval.report.stats import method_text, paired_test
+from vt_eval.report.verify import VerifiedRun
 from vt_eval.report.view import CompareRow, CompareView
 from vt_eval.results import BenchmarkResult
 
@@ -27,24 +32,41 @@ def config_differences(a: RunData, b: RunData) -> list[str]:
     return [d for d in out if not d.startswith(IGNORED_PREFIXES)] + package
 
 
-def compare_runs(a: RunData, b: RunData, intersection: bool = False,
+def untrusted(run: VerifiedRun, role: str = "run") -> str | None:
+    """Why `run` cannot be compared (not verified, or partial), or None."""
+    if not run.verified:
+        shown = "; ".join(run.problems[:3]) + (f"; and {len(run.problems) - 3} more"
+                                               if len(run.problems) > 3 else "")
+        return f"{role} {run.path} is not verified: {shown}"
+    if not run.complete:
+        return (f"{role} {run.path} is partial ({', '.join(run.partial())}): a difference to a "
+                f"partial run says nothing; finish it (`vt-eval run` resumes) first")
+    return None
+
+
+def compare_runs(a: VerifiedRun, b: VerifiedRun, intersection: bool = False,
                  seed: int = 0) -> CompareView:
-    """Raises DataError when a benchmark's item sets differ and `intersection` is off."""
-    theirs = {r.benchmark: r for r in b.results.benchmarks}
+    """Raises DataError when either run is not verified or partial, and when a benchmark's item
+    sets differ and `intersection` is off."""
+    for run in (a, b):
+        why = untrusted(run)
+        if why is not None:
+            raise DataError(why)
+    theirs = {name: r.recomputed for name, r in b.benchmarks.items()}
     rows, refused = [], []
-    for mine in a.results.benchmarks:
+    for mine in (r.recomputed for r in a.benchmarks.values()):
         other = theirs.get(mine.benchmark)
         if other is None:
-            refused.append(f"{mine.benchmark}: not in {b.run_id}")
+            refused.append(f"{mine.benchmark}: not in {b.data.run_id}")
             continue
         acc_a, acc_b = _accuracies(mine), _accuracies(other)
         if set(acc_a) != set(acc_b) and not intersection:
             only_a, only_b = sorted(set(acc_a) - set(acc_b)), sorted(set(acc_b) - set(acc_a))
             raise DataError(f"{mine.benchmark}: the runs scored different problems (only in "
-                            f"{a.run_id}: {only_a[:5]}{'…' if len(only_a) > 5 else ''}; only in "
-                            f"{b.run_id}: {only_b[:5]}{'…' if len(only_b) > 5 else ''}); a paired "
-                            f"comparison needs the same problems. Use --intersection to compare "
-                            f"the problems both scored")
+                            f"{a.data.run_id}: {only_a[:5]}{'…' if len(only_a) > 5 else ''}; only "
+                            f"in {b.data.run_id}: {only_b[:5]}{'…' if len(only_b) > 5 else ''}); "
+                            f"a paired comparison needs the same problems. Use --intersection to "
+                            f"compare the problems both scored")
         common = sorted(set(acc_a) & set(acc_b))
         if not common:
             refused.append(f"{mine.benchmark}: no problem scored in both runs")
@@ -55,7 +77,6 @@ def compare_runs(a: RunData, b: RunData, intersection: bool = False,
         if len(common) < max(len(acc_a), len(acc_b)):
             refused.append(f"{mine.benchmark}: compared on the {len(common)} problems both runs "
                            f"scored (--intersection)")
-    refused += [f"{name}: not in {a.run_id}" for name in theirs
-                if name not in {r.benchmark for r in a.results.benchmarks}]
+    refused += [f"{name}: not in {a.data.run_id}" for name in theirs if name not in a.benchmarks]
     return CompareView(other_run=str(b.path), method=method_text(seed), rows=rows,
-                       refused=refused, config_differences=config_differences(a, b))
+                       refused=refused, config_differences=config_differences(a.data, b.data))

@@ -1,8 +1,13 @@
 """The score gate: a run (+ audit, + baseline) against a `GatePolicy`, one result per rule.
 
+Every figure a rule tests (avg@k, CI, rates, completeness, the baseline's accuracies) is the one
+`verify.verify_run` recomputed from plan.json + scores.jsonl + samples.jsonl, never results.json.
+
 Exit 0: every rule passed. 1: a rule was violated (a partial run violates `run.complete`).
-2: an input cannot be trusted (missing / older-schema / tampered results, unreadable audit or
-baseline, invalid policy): the gate fails closed and never reports a pass it cannot vouch for.
+2: an input cannot be trusted (a missing file or manifest record, older-schema or tampered
+results, an unverified or partial baseline, an unreadable audit, an invalid policy): the gate
+fails closed and never reports a pass it cannot vouch for. On an unverified run every rule that
+would have passed is an error ("not vouched").
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 from vt_eval.errors import VtEvalError
-from vt_eval.report.compare import compare_runs
+from vt_eval.report.compare import compare_runs, untrusted
 from vt_eval.report.gate_policy import GatePolicy
-from vt_eval.report.integrity import consistency_problems
 from vt_eval.report.provenance import manifest_dict, sandbox_mode
-from vt_eval.report.rundata import RunData, dotted, load_run
+from vt_eval.report.rundata import dotted
+from vt_eval.report.verify import VerifiedRun, verify_run
 
 EXIT_OK, EXIT_VIOLATED, EXIT_ERROR = 0, 1, 2
 Status = Literal["pass", "fail", "error", "skipped"]
@@ -39,21 +44,22 @@ def _pct(value: float | None) -> str:
     return "none" if value is None else f"{100 * value:.2f}%"
 
 
-def _run_rules(run: RunData) -> list[RuleResult]:
-    problems = consistency_problems(run)
+def _run_rules(run: VerifiedRun) -> list[RuleResult]:
+    problems = run.problems
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
     out = [RuleResult("run.integrity", "error" if problems else "pass",
-                      "; ".join(problems[:10]) if problems else
-                      "results.json agrees with plan.json, samples.jsonl and scores.jsonl")]
-    partial = [f"{b.benchmark} {b.samples_done}/{b.samples_planned}"
-               for b in run.results.benchmarks if not b.complete]
-    out.append(RuleResult("run.complete", "fail" if partial or not run.results.benchmarks else
-                          "pass", f"partial: {', '.join(partial)}" if partial else
-                          "every planned sample was generated and scored"))
+                      "; ".join(problems[:10]) + more if problems else
+                      "every figure of results.json equals its recomputation from plan.json, "
+                      "samples.jsonl and scores.jsonl, which are the files it was made from")]
+    partial = run.partial()
+    out.append(RuleResult("run.complete", "pass" if run.complete else "fail",
+                          f"partial (planned samples present exactly once): {', '.join(partial)}"
+                          if partial else "every planned sample is present exactly once, scored"))
     return out
 
 
-def _score_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
-    by_name = {b.benchmark: b for b in run.results.benchmarks}
+def _score_rules(run: VerifiedRun, policy: GatePolicy) -> list[RuleResult]:
+    by_name = {name: b.recomputed for name, b in run.benchmarks.items()}
     out = []
     for name, minimum in sorted(policy.scores.min.items()):
         result = by_name.get(name)
@@ -70,14 +76,14 @@ def _score_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
     return out
 
 
-def _rate_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
+def _rate_rules(run: VerifiedRun, policy: GatePolicy) -> list[RuleResult]:
     out = []
     for key, label in (("max_truncation", "truncated"), ("max_ungraded", "ungraded"),
                        ("max_no_answer", "no answer")):
         cap = getattr(policy.rates, key)
         if cap is None:
             continue
-        for b in run.results.benchmarks:
+        for b in (v.recomputed for v in run.benchmarks.values()):
             total = sum(b.verdicts.values())
             rate = {"max_truncation": b.truncation_rate, "max_no_answer": b.no_answer_rate,
                     "max_ungraded": b.ungraded_samples / total if total else None}[key]
@@ -87,19 +93,27 @@ def _rate_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
     return out
 
 
-def _regression_rules(run: RunData, policy: GatePolicy, baseline: Path | None) -> list[RuleResult]:
+def _regression_rules(run: VerifiedRun, policy: GatePolicy,
+                      baseline: Path | None) -> list[RuleResult]:
     rule = policy.regression
     if rule is None:
         return []
     if baseline is None:
         status: Status = "error" if rule.require_baseline else "skipped"
-        return [RuleResult("regression", status, "no --baseline run given")]
+        return [RuleResult("regression", status, "no --baseline run given" +
+                           ("" if rule.require_baseline else ": not checked"))]
     try:
-        base = load_run(baseline)
-        problems = consistency_problems(base)
-        if problems:
-            return [RuleResult("regression", "error", f"baseline {baseline}: {problems[0]}")]
-        view = compare_runs(run, base, intersection=False, seed=run.manifest.seeds.run_seed)
+        base = verify_run(baseline)
+        why = untrusted(base)
+        if why is not None:
+            return [RuleResult("regression", "error", f"baseline: {why}")]
+        if run.verified and not run.complete:
+            return [RuleResult("regression", "fail", "not compared: this run is partial "
+                               f"({', '.join(run.partial())})")]
+        if not run.verified:
+            return [RuleResult("regression", "error", "not compared: this run is not verified "
+                               "(see run.integrity)")]
+        view = compare_runs(run, base, intersection=False, seed=run.data.manifest.seeds.run_seed)
     except VtEvalError as exc:
         return [RuleResult("regression", "error", f"baseline {baseline}: {exc}")]
     out = []
@@ -114,7 +128,8 @@ def _regression_rules(run: RunData, policy: GatePolicy, baseline: Path | None) -
     return out
 
 
-def _contamination_rules(run: RunData, policy: GatePolicy, audit: Path | None) -> list[RuleResult]:
+def _contamination_rules(run: VerifiedRun, policy: GatePolicy,
+                         audit: Path | None) -> list[RuleResult]:
     from vt_eval.decontam.gate import check
     from vt_eval.decontam.policy import load_policy
     section = policy.contamination
@@ -131,14 +146,15 @@ def _contamination_rules(run: RunData, policy: GatePolicy, audit: Path | None) -
         return [RuleResult("contamination", "error", str(exc))]
     status = {0: "pass", 1: "fail"}.get(verdict.code, "error")
     out = [RuleResult("contamination.policy", status, "\n".join(verdict.lines))]
-    missing = sorted(b.benchmark for b in run.results.benchmarks if b.benchmark not in audited)
+    missing = sorted(name for name in run.benchmarks if name not in audited)
     out.append(RuleResult("contamination.coverage", "fail" if missing else "pass",
                           f"not audited: {missing}" if missing else
                           "the audit covers every benchmark of the run"))
     return out
 
 
-def _provenance_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
+def _provenance_rules(verified: VerifiedRun, policy: GatePolicy) -> list[RuleResult]:
+    run = verified.data
     data = manifest_dict(run)
     out = []
     for key in policy.provenance.required:
@@ -154,18 +170,25 @@ def _provenance_rules(run: RunData, policy: GatePolicy) -> list[RuleResult]:
     return out
 
 
+def _not_vouched(results: list[RuleResult]) -> list[RuleResult]:
+    """On an unverified run no rule passes: a pass becomes an error saying why."""
+    return [RuleResult(r.name, "error", f"not vouched (run.integrity failed): {r.message}")
+            if r.status == "pass" else r for r in results]
+
+
 def evaluate(policy: GatePolicy, run_dir: Path, audit: Path | None = None,
              baseline: Path | None = None) -> list[RuleResult]:
     try:
-        run = load_run(run_dir)
+        run = verify_run(run_dir)
     except VtEvalError as exc:
         return [RuleResult("run.readable", "error", str(exc))]
     results = [RuleResult("run.readable", "pass", f"{run.path}: results schema "
-                          f"{run.results.schema_version}")]
-    results += _run_rules(run)
-    results += _score_rules(run, policy)
-    results += _rate_rules(run, policy)
-    results += _regression_rules(run, policy, baseline)
-    results += _contamination_rules(run, policy, audit)
-    results += _provenance_rules(run, policy)
-    return results
+                          f"{run.data.results.schema_version}; plan, manifest, samples and "
+                          f"scores present")]
+    integrity, *rules = _run_rules(run)
+    results.append(integrity)
+    rules += _score_rules(run, policy) + _rate_rules(run, policy)
+    rules += _regression_rules(run, policy, baseline)
+    rules += _contamination_rules(run, policy, audit)
+    rules += _provenance_rules(run, policy)
+    return results + (rules if run.verified else _not_vouched(rules))

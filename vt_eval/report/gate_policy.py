@@ -31,11 +31,12 @@ class Scores(_Strict):
 
 class Regression(_Strict):
     """With --baseline: fail when the run is worse than the baseline by more than `max_drop` and
-    the paired test says so at level `alpha` (p < alpha)."""
+    the paired test says so at level `alpha` (p < alpha). Without one: an error, unless
+    `require_baseline = false` (then shown as not checked)."""
 
     max_drop: Fraction = 0.0
     alpha: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
-    require_baseline: bool = False
+    require_baseline: bool = True
 
 
 class Rates(_Strict):
@@ -61,7 +62,9 @@ class Provenance(_Strict):
     required: list[str] = Field(default_factory=list)
 
 
-class Sandbox(_Strict):
+class SandboxRule(_Strict):
+    """[sandbox]: generated code must have run in the sandbox (the gate's rule, not the sandbox)."""
+
     required: bool = True
 
 
@@ -72,7 +75,7 @@ class GatePolicy(_Strict):
     rates: Rates = Rates()
     contamination: Contamination | None = None
     provenance: Provenance = Provenance()
-    sandbox: Sandbox = Sandbox()
+    sandbox: SandboxRule = SandboxRule()
     source: str = ""
 
     def decontam_policy_path(self) -> Path | None:

@@ -7,13 +7,12 @@ from datetime import date
 from pathlib import Path
 
 from vt_eval.report.assemble import build_scorecard
-from vt_eval.report.compare import compare_runs
-from vt_eval.report.integrity import consistency_problems
+from vt_eval.report.compare import compare_runs, untrusted
 from vt_eval.report.markdown import write_markdown
 from vt_eval.report.plots import make_plots
 from vt_eval.report.render import write_html
-from vt_eval.report.rundata import load_run
-from vt_eval.report.view import Scorecard
+from vt_eval.report.verify import VerifiedRun, verify_run
+from vt_eval.report.view import CompareView, Scorecard
 
 HTML_NAME, MD_NAME = "scorecard.html", "scorecard.md"
 
@@ -25,14 +24,30 @@ class Written:
     card: Scorecard
 
 
+def _comparison(verified: VerifiedRun, other: Path, intersection: bool
+                ) -> tuple[CompareView | None, str | None]:
+    """The comparison section, or why it cannot be shown (an integrity problem)."""
+    theirs = verify_run(other)
+    why = untrusted(theirs) or untrusted(verified)
+    if why is not None:
+        return None, f"comparison with {other} not shown: {why}"
+    return compare_runs(verified, theirs, intersection,
+                        seed=verified.data.manifest.seeds.run_seed), None
+
+
 def make_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None = None,
                    cutoff: date | None = None, intersection: bool = False) -> Scorecard:
-    run = load_run(run_dir)
+    """The scorecard of a run after the gate's checks (`verify_run`): every problem they find is
+    on the page's integrity banner and the status is "unverified"."""
+    verified = verify_run(run_dir, with_tails=True)
+    run, integrity = verified.data, list(verified.problems)
     view = None
     if other is not None:
-        view = compare_runs(run, load_run(other, with_samples=False), intersection,
-                            seed=run.manifest.seeds.run_seed)
-    card = build_scorecard(run, consistency_problems(run), audit, view, cutoff)
+        view, refused = _comparison(verified, other, intersection)
+        integrity += [refused] if refused else []
+    card = build_scorecard(run, integrity, audit, view, cutoff)
+    if integrity:
+        card = replace(card, status="unverified")
     max_tokens = run.config.sampling.max_tokens if run.config is not None else None
     overview, per_bench, note = make_plots(card, max_tokens)
     return replace(card, plots=overview, bench_plots=per_bench, plots_note=note)
