@@ -76,7 +76,7 @@ def test_known_verdicts(graded: dict[str, object], index: int) -> None:
 def test_score_keeps_extracted_answer_and_grader_tag(graded: dict[str, object]) -> None:
     score = graded["14"]  # \boxed{735.}
     assert score.extracted == "735"
-    assert score.grader == "math/1"
+    assert score.grader == "math/2"
     assert "math-verify" in score.explanation
 
 

@@ -46,8 +46,11 @@ def canonical_answer(answer: str) -> str | None:
     return None
 
 
-def grade_and_cluster(payload: tuple[str, str]) -> tuple[str, str, bool, str | None]:
+def grade_and_cluster(payload: tuple[str, str | tuple[str, ...]]) -> \
+        tuple[str, str, bool, str | None]:
     """grade_pair plus the answer's canonical form when it is not correct: one round trip, and
-    the answer parsed once (cached), where a separate clustering pass would cost a second."""
+    the answer parsed once (cached), where a separate clustering pass would cost a second.
+    Several boxes read together cluster as their list."""
     verdict, explanation, parsed = grade_pair(payload)
-    return verdict, explanation, parsed, None if verdict == "correct" else canonical_answer(payload[1])
+    answer = payload[1] if isinstance(payload[1], str) else ", ".join(payload[1])
+    return verdict, explanation, parsed, None if verdict == "correct" else canonical_answer(answer)

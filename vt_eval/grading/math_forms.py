@@ -6,7 +6,8 @@ the string rewrites are plain regex substitutions and never evaluate anything).
 - repeating decimals are exact values: `0.\\overline{4}` is 4/9, `0.1\\overline{6}` is 1/6;
 - a trailing congruence annotation is not part of the value: `77 \\pmod{1000}` is 77;
 - an equation is read through its right-hand side only when its left side is a variable
-  (`x = 77`, `AB = 5`); `78 = 77` is an equation, never the number 77;
+  (`x = 77`, `AB = 5`); `78 = 77` is an equation, never the number 77; a true identity between
+  closed numeric expressions (`1296 = 2^4 \\cdot 3^4`) stands for its value;
 - when the gold is complex, `i` is the imaginary unit on both sides, so `\\sqrt3 e^{i\\pi/6}`
   equals `\\frac{3}{2} + \\frac{\\sqrt3}{2} i`; also when the gold is a plain number (`e^{i\\pi}`
   is -1);
@@ -225,9 +226,25 @@ def read_equation(expr: Any) -> tuple[Any, str | None]:
     if not _is_equation(expr):
         return expr, None
     first, last = _first_and_last(expr)
-    if not is_expr_of_only_symbols(first.lhs):
-        return expr, f"answer is an equation whose left side is not a variable ({first.lhs})"
-    return last.rhs, None
+    if is_expr_of_only_symbols(first.lhs):
+        return last.rhs, None
+    identity = _identity_value(expr)
+    if identity is not None:
+        return identity, None
+    return expr, f"answer is an equation whose left side is not a variable ({first.lhs})"
+
+
+def _identity_value(expr: Any) -> Any:
+    """The common value of an equation (or chain) whose sides are all closed numeric
+    expressions and all equal; None otherwise (a false one, or one with a variable)."""
+    equations = list(getattr(expr, "_unsorted_args", expr.args)) if isinstance(expr, sympy.And) \
+        else [expr]
+    sides = [side for eq in equations for side in (eq.lhs, eq.rhs)]
+    if not all(isinstance(s, sympy.Expr) and s.is_number for s in sides):
+        return None
+    if any(sympy.simplify(side - sides[0]) != 0 for side in sides[1:]):
+        return None
+    return sides[-1]
 
 
 # --- complex numbers ---------------------------------------------------------------------------

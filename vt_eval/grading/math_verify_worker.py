@@ -34,16 +34,26 @@ def _exact_value(expr: Any) -> Fraction | None:
     return None
 
 
-def _decimal_policy(gold_parsed: list[Any], answer: str, value: Any) -> str | None:
-    """Exact answers are required: a decimal that only approximates the gold is wrong.
-    `value` is the answer's parsed value (an equation's right side), so `x = 0.001736` counts."""
+def _gold_value(gold: str, gold_parsed: list[Any]) -> Fraction | None:
+    """The gold's exact value when it is a number: a rational, or a terminating decimal as
+    written (37.50 is exactly 75/2, not an approximation of anything)."""
+    compact = gold.replace(" ", "").replace("{,}", "")
+    if _DECIMAL.fullmatch(compact) and len(compact) <= forms.MAX_LITERAL:
+        return Fraction(compact)
+    return _exact_value(gold_parsed[0]) if gold_parsed else None
+
+
+def _decimal_policy(gold: str, gold_parsed: list[Any], answer: str, value: Any) -> str | None:
+    """Exact answers are required: a decimal that only approximates the gold is wrong; one equal
+    to the gold's exact value is right. `value` is the answer's parsed value (an equation's right
+    side), so `x = 0.001736` counts."""
     compact = answer.replace(" ", "")
     if _DECIMAL.fullmatch(compact) and len(compact) > forms.MAX_LITERAL:
         return f"decimal of more than {forms.MAX_LITERAL} digits (policy: exact answers required)"
     written = Fraction(compact) if _DECIMAL.fullmatch(compact) else forms.decimal_value(value)
     if written is None:
         return None
-    exact = _exact_value(gold_parsed[0]) if gold_parsed else None
+    exact = _gold_value(gold, gold_parsed)
     if exact is not None and written == exact:
         return None
     return "decimal approximation of an exact answer (policy: exact answers required)"
@@ -60,19 +70,34 @@ def _comparable(gold_parsed: list[Any], answer_parsed: list[Any]) -> \
         answer, why = forms.read_equation(answer)
         if why:
             return gold_parsed, answer_parsed, why
+    elif not forms.has_equation(answer):  # x_1 = a, x_2 = b answered as a, b: compare values
+        values, why = forms.read_equation(gold)
+        if not why:
+            gold = values
     if forms.reads_i_as_unit(gold):
         gold, answer = forms.with_imaginary_unit(gold), forms.with_imaginary_unit(answer)
     return [gold, *gold_parsed[1:]], [answer, *answer_parsed[1:]], None
 
 
-def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
-    """(gold, answer) -> (verdict, explanation, answer_parsed)."""
+def _is_collection(expr: Any) -> bool:
+    return isinstance(expr, (sympy.FiniteSet, sympy.Tuple, sympy.And, list, tuple, set))
+
+
+def grade_pair(payload: tuple[str, str | tuple[str, ...]]) -> tuple[str, str, bool]:
+    """(gold, answer) -> (verdict, explanation, answer_parsed). A tuple answer holds several
+    different boxes read together: one answer for a gold that is a list, set or system, else
+    incorrect."""
     gold, answer = payload
     gold_parsed = parse_gold(gold)
     if not gold_parsed:
         return "grader_error", f"gold answer {gold!r} could not be parsed", False
     if all(isinstance(g, str) for g in gold_parsed):
         return "needs_judge", "gold answer parses only as text: needs an LLM judge", False
+    if isinstance(answer, tuple):
+        if not _is_collection(gold_parsed[0]):
+            return "incorrect", (f"{len(answer)} different boxed answers for a single-value gold "
+                                 f"({', '.join(answer)[:80]})"), False
+        answer = ", ".join(answer)
     answer = forms.rewrite_answer(answer, gold)
     answer_parsed = forms.parse_answer(answer)
     if not answer_parsed:
@@ -85,7 +110,7 @@ def grade_pair(payload: tuple[str, str]) -> tuple[str, str, bool]:
         return "incorrect", why, True
     if not verify(gold_cmp, answer_cmp, timeout_seconds=None):
         return "incorrect", f"math-verify: {answer_parsed[-1]!s} != {gold_parsed[-1]!s}", True
-    policy = _decimal_policy(gold_parsed, answer, answer_cmp[0])
+    policy = _decimal_policy(gold, gold_parsed, answer, answer_cmp[0])
     if policy:
         return "incorrect", policy, True
     return "correct", f"math-verify: {answer_parsed[-1]!s} == {gold_parsed[-1]!s}", True
