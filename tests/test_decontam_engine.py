@@ -119,7 +119,7 @@ def _write_formats(tmp_path: Path) -> list[Path]:
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines))
     (tmp_path / "b.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines))
     (tmp_path / "c.json").write_text(json.dumps(rows))
-    (tmp_path / "e.txt").write_text("nothing\n" + ITEM.text + "\n")
+    (tmp_path / "e.txt").write_text("nothing\n\n" + ITEM.text + "\n")  # two paragraphs
     pq.write_table(pa.table({"text": ["x", ITEM.text]}), tmp_path / "d.parquet")
     return [tmp_path / n for n in ("a.jsonl.gz", "b.jsonl.zst", "c.json", "d.parquet", "e.txt")]
 

@@ -87,14 +87,14 @@ def test_file_with_zero_rows_is_an_audit_error(tmp_path: Path, capsys: pytest.Ca
 def test_file_with_zero_audited_text_is_an_audit_error(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "ids.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "score": 0.5}) + "\n" for i in range(4)))
+    path.write_text("{}\n" * 4)  # (object keys are audited text: {"id": 1} has text)
     outcome = audit([path])
     assert outcome.errors == [f"{path}: 4 row(s) but no audited text (skipped: {{'no_text': 4}})"]
     assert check_exit(outcome, tmp_path / "audit", capsys)[0] == 2
 
 
 @pytest.mark.parametrize("fields, value, reason", [
-    (None, 123, "no_text"), (None, None, "no_text"), (None, [1, 2], "no_text"),
+    (None, {}, "no_text"),
     (("text",), 123, "non_string_text_field"), (("text",), None, "non_string_text_field"),
     (("text",), [1, 2], "non_string_text_field"), (("text",), ["ok", 5], "non_string_text_field"),
     (("text",), [], "non_string_text_field"),
@@ -103,7 +103,8 @@ def test_row_whose_text_is_not_a_string_is_counted_and_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], fields: tuple[str, ...] | None,
         value: object, reason: str) -> None:
     path = tmp_path / "mixed.jsonl"
-    path.write_bytes(_rows(3) + json.dumps({"text": value}).encode() + b"\n")
+    row = value if fields is None else {"text": value}  # without fields, "text" is audited text
+    path.write_bytes(_rows(3) + json.dumps(row).encode() + b"\n")
     outcome = audit([path], text_fields=fields)
     assert outcome.errors == []
     record = outcome.summary["training"]["files"][0]
@@ -116,7 +117,8 @@ def test_long_line_of_binary_garbage_is_counted_and_refused(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     garbage = bytes(b for b in range(1, 256) if b != 10) * 200  # no NUL or newline, invalid UTF-8
     path = tmp_path / "junk.txt"
-    path.write_bytes(b"a fine first line\n" + garbage + b"\n" + ITEM.text.encode() + b"\n")
+    # three paragraphs: the garbage one is skipped, the others are audited
+    path.write_bytes(b"a fine first line\n\n" + garbage + b"\n\n" + ITEM.text.encode() + b"\n")
     outcome = audit([path], max_line_bytes=PIECE)
     record = outcome.summary["training"]["files"][0]
     assert outcome.errors == [] and record["skipped"] == {"invalid_utf8": 1} and record["rows"] == 3

@@ -138,7 +138,8 @@ def _file_records(shards: list[Shard], tasks: list[Task], results: list[TaskResu
 
 def _skip_example(shard: Shard, base: int, example: str) -> str:
     row, reason, detail = example.split("\t", 2)
-    where = f"line {base + int(row) + 1}" if shard.fmt in ("jsonl", "text") else f"row {base + int(row)}"
+    where = {"jsonl": f"line {base + int(row) + 1}",
+             "text": f"paragraph {base + int(row)}"}.get(shard.fmt, f"row {base + int(row)}")
     label = "fields: " if reason == "missing_text_field" else ""
     return f"{shard.path}:{where}: {reason}" + (f" ({label}{detail})" if detail else "")
 

@@ -5,8 +5,12 @@ Canonical definition (both tokenizers below implement exactly this):
 1. HTML character references are unescaped once (`html.unescape`: ``&nbsp;``, ``&amp;``,
    ``&#8203;``, ``&#x41;``), as scraped web text often carries them.
 2. Default-ignorable characters are removed: soft hyphen, zero-width space / joiners, word joiner,
-   BOM, bidi controls, variation selectors (``inte\u00adger`` is ``integer``).
-3. Unicode NFKC (full-width forms, ligatures, super/subscripts, math alphanumerics).
+   BOM, bidi controls, variation selectors (``inte\u00adger`` is ``integer``). Invisible fillers
+   that stand in for a space (Hangul fillers U+115F, U+1160, U+3164, U+FFA0, braille blank
+   U+2800, Mongolian vowel separator U+180E, musical null notehead U+1D159) become spaces.
+3. Unicode NFKD, then every combining mark (categories Mn, Mc, Me) removed, then NFC: full-width
+   forms, ligatures, super/subscripts and math alphanumerics fold as under NFKC, and a mark after
+   a letter (``c\u0327a\u0301``, ``é``) disappears instead of splitting the word.
 4. Homoglyphs: a non-ASCII letter or digit that Unicode's confusables table (via the
    `confusable-homoglyphs` package) lists as confusable with one ASCII letter or digit of the same
    kind is replaced by it (Cyrillic ``а`` -> ``a``, Greek ``Ο`` -> ``o``).
@@ -35,9 +39,11 @@ from importlib import resources
 from vt_eval.errors import ConfigError
 
 DESCRIPTION = ("html.unescape once; default-ignorable characters removed (soft hyphen, zero-width, "
-               "bidi controls, variation selectors); NFKC; non-ASCII letters/digits confusable with one "
-               "ASCII letter/digit folded to it (Unicode confusables, confusable-homoglyphs); lower-case; "
-               "tokens are runs of ASCII digits or of letters; LaTeX control words dropped")
+               "bidi controls, variation selectors); invisible space fillers (Hangul fillers, braille "
+               "blank) as spaces; NFKD, combining marks removed, NFC; non-ASCII letters/digits "
+               "confusable with one ASCII letter/digit folded to it (Unicode confusables, "
+               "confusable-homoglyphs); lower-case; tokens are runs of ASCII digits or of letters; "
+               "LaTeX control words dropped")
 
 _NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
 # group 1: a control word (dropped); group 2: letters; group 3: digits
@@ -45,10 +51,36 @@ _TOKEN_RE = re.compile(r"(\\(?:[a-z]|[^\x00-\x7f\W])+)|((?:[a-z]|[^\x00-\x7f\W])
 # the character references html.unescape replaces (same pattern as the stdlib's)
 _CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 # Unicode Default_Ignorable_Code_Point (invisible: never part of what a reader sees)
-_IGNORABLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-              "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+_IGNORABLE = ("\u00ad\u034f\u061c\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+              "\u2060-\u206f\ufe00-\ufe0f\ufeff\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
               "\U000e0000-\U000e0fff")
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]")
+# invisible characters that stand in for a space between words (a copy may use them as spaces)
+_FILLERS = "\u115f\u1160\u180e\u2800\u3164\uffa0\U0001d159"
+_FILLER_TABLE = dict.fromkeys(map(ord, _FILLERS), " ")
+_FILLER_RE = re.compile(f"[{_FILLERS}]")
+# Hangul vowel and final jamo: NFC joins them to the jamo before, so they belong to its cluster
+_CONJOINING = re.compile("[\u1161-\u11ff\ud7b0-\ud7ff]")
+
+
+@cache
+def _marks() -> re.Pattern[str]:
+    """Every combining mark (Unicode categories Mn, Mc, Me), as one character class."""
+    ranges: list[tuple[int, int]] = []
+    for code in (*range(0x300, 0x20000), *range(0xE0000, 0xE1000)):  # the planes that hold marks
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    body = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    return re.compile(f"[{body}]")
+
+
+def _fold_forms(text: str) -> str:
+    """Step 3: compatibility forms folded, combining marks removed, the rest recomposed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", _marks().sub("", decomposed))
 
 
 def _kind(char: str) -> str | None:
@@ -80,7 +112,7 @@ def confusables_table() -> dict[int, str]:
 
 def _fold_non_ascii(text: str) -> str:
     """Steps 2-5 on a whole string."""
-    text = unicodedata.normalize("NFKC", _IGNORABLE_RE.sub("", text))
+    text = _fold_forms(_IGNORABLE_RE.sub("", text.translate(_FILLER_TABLE)))
     return _NON_ASCII_NON_WORD.sub(" ", text.translate(confusables_table()).lower())
 
 
@@ -130,18 +162,21 @@ def _unescape_with_map(text: str) -> tuple[str, list[int]]:
 def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     """Steps 1-5 per character cluster, with the original offset of every output character."""
     text, source = _unescape_with_map(text) if "&" in text else (text, list(range(len(text))))
+    if _FILLER_RE.search(text):
+        text = text.translate(_FILLER_TABLE)
     if _IGNORABLE_RE.search(text):
         kept = [k for k, char in enumerate(text) if not _IGNORABLE_RE.match(char)]
         text, source = "".join(text[k] for k in kept), [source[k] for k in kept]
     table = confusables_table()
+    marks = _marks()
     out: list[str] = []
     origin: list[int] = []
     i, n = 0, len(text)
     while i < n:
         j = i + 1
-        while j < n and unicodedata.combining(text[j]):
+        while j < n and (marks.match(text, j) or _CONJOINING.match(text, j)):
             j += 1
-        folded = unicodedata.normalize("NFKC", text[i:j]).translate(table).lower()
+        folded = _fold_forms(text[i:j]).translate(table).lower()
         piece = _NON_ASCII_NON_WORD.sub(" ", folded)
         out.append(piece)
         origin.extend([source[i]] * len(piece))

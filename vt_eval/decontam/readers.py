@@ -19,21 +19,19 @@ from typing import Any, BinaryIO
 
 import zstandard
 
+from vt_eval.decontam.events import (Event, PieceEvent, RowEvent, ShardError, SkipEvent,
+                                     TextFieldError, split_lines)
 from vt_eval.decontam.longline import BadLine, LongLine
+from vt_eval.decontam.paragraphs import paragraph_events
+from vt_eval.decontam.rowtext import RowProblem, parse_json, row_text
 from vt_eval.decontam.zstd_stream import open_zstd
+
+__all__ = ["Event", "PieceEvent", "RowEvent", "Shard", "ShardError", "SkipEvent", "Task",
+           "TextFieldError", "detect_shard", "iter_events", "plan_tasks"]
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
            ".txt": "text", ".text": "text", ".md": "text"}
 COMPRESSIONS = {".gz": "gz", ".zst": "zst", ".zstd": "zst"}
-_SKIP_KEYS = frozenset({"role", "from", "type"})  # chat metadata, not text
-
-
-class ShardError(Exception):
-    """A training shard that cannot be read or trusted."""
-
-
-class TextFieldError(ShardError):
-    """The requested text field is not in the data (message lists the available fields)."""
 
 
 @dataclass(frozen=True)
@@ -54,33 +52,6 @@ class Task:
     start: int = 0
     end: int = -1
     row_base: int | None = 0
-
-
-@dataclass(frozen=True)
-class RowEvent:
-    row: int  # index within the task
-    text: str
-    segments: tuple[tuple[str, int, int], ...]  # (field path, start, end) in `text`
-    raw: bytes | None = None
-
-
-@dataclass(frozen=True)
-class PieceEvent:
-    row: int
-    text: str
-    char_offset: int
-    last: bool
-    raw: bytes
-
-
-@dataclass(frozen=True)
-class SkipEvent:
-    row: int
-    reason: str
-    detail: str = ""
-
-
-Event = RowEvent | PieceEvent | SkipEvent
 
 
 def detect_shard(index: int, path: Path) -> Shard:
@@ -116,7 +87,7 @@ def plan_tasks(shard: Shard, chunk_bytes: int) -> list[Task]:
             tasks.append(Task(shard, rg, rg + 1, base))
             base += meta.row_group(rg).num_rows
         return tasks or [Task(shard, 0, 0, 0)]
-    if shard.compression or shard.fmt == "json" or shard.size <= chunk_bytes:
+    if shard.compression or shard.fmt in ("json", "text") or shard.size <= chunk_bytes:
         return [Task(shard)]
     starts = list(range(0, shard.size, chunk_bytes))
     return [Task(shard, s, min(s + chunk_bytes, shard.size), 0 if s == 0 else None) for s in starts]
@@ -131,102 +102,20 @@ def _open(shard: Shard) -> BinaryIO:
     return raw
 
 
-def _lines(stream: BinaryIO, start: int, end: int, max_line: int) -> Iterator[tuple[bytes, bool, bool]]:
-    """(bytes, first piece, last piece) for each line starting in [start, end); long lines in pieces."""
-    if start > 0:
-        stream.seek(start - 1)
-        if stream.read(1) != b"\n":
-            while (part := stream.readline(max_line)) and not part.endswith(b"\n"):
-                pass
-    pos = stream.tell() if start > 0 else 0
-    while end < 0 or pos < end:
-        part = stream.readline(max_line)
-        if not part:
-            return
-        pos += len(part)
-        first = True
-        while len(part) == max_line and not part.endswith(b"\n"):
-            nxt = stream.readline(max_line)
-            if not nxt:
-                break
-            yield part, first, False
-            pos += len(nxt)
-            part, first = nxt, False
-        yield part, first, True
-
-
-def flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(field path, text) for every string inside `value` (chat metadata keys skipped)."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            if key not in _SKIP_KEYS:
-                yield from flatten(sub, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from flatten(sub, f"{path}[{i}]")
-
-
-def _resolve(row: dict[str, Any], field: str) -> tuple[bool, Any]:
-    value: Any = row
-    for part in field.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return False, None
-        value = value[part]
-    return True, value
-
-
-def _non_text(value: Any, field: str) -> str | None:
-    """Why a requested field's value is not auditable text (None: it is)."""
-    if isinstance(value, str):
-        return None
-    if not isinstance(value, (dict, list)):
-        return f"{field} is {type(value).__name__}, not a string"
-    if isinstance(value, list):
-        for i, sub in enumerate(value):
-            if not isinstance(sub, (str, dict, list)):
-                return f"{field}[{i}] is {type(sub).__name__}, not a string"
-    if next(flatten(value, field), None) is None:
-        return f"{field} holds no string"
-    return None
-
-
-Segments = tuple[tuple[str, int, int], ...]  # (field path, start, end) in the joined text
-
-
-def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, Segments] | SkipEvent:
-    """The audited text of a row (segments joined by newlines), or why it cannot be audited
-    (a SkipEvent with row -1): a requested field missing or not text, or no string at all."""
-    parts: list[tuple[str, str]] = []
-    if fields is None:
-        parts = list(flatten(row, ""))
-        if not parts:
-            return SkipEvent(-1, "no_text", "no string value in the row")
-    for field in fields or ():
-        found, value = _resolve(row, field)
-        if not found:
-            return SkipEvent(-1, "missing_text_field", ", ".join(sorted(map(str, row))))
-        problem = _non_text(value, field)
-        if problem:
-            return SkipEvent(-1, "non_string_text_field", problem)
-        parts.extend(flatten(value, field))
-    segments, pieces, offset = [], [], 0
-    for path, text in parts:
-        segments.append((path, offset, offset + len(text)))
-        pieces.append(text)
-        offset += len(text) + 1
-    return "\n".join(pieces), tuple(segments)
-
-
 def _row_event(index: int, row: Any, fields: tuple[str, ...] | None,
-               raw: bytes | None) -> RowEvent | SkipEvent:
+               raw: bytes | None | bool) -> RowEvent | SkipEvent:
+    """`raw`: the row's bytes, or True to serialise the parsed row (only once it proved readable)."""
     if not isinstance(row, dict):
         return SkipEvent(index, "not_an_object")
-    extracted = row_text(row, fields)
-    if isinstance(extracted, SkipEvent):
-        return SkipEvent(index, extracted.reason, extracted.detail)
-    return RowEvent(index, extracted[0], extracted[1], raw)
+    try:
+        text, segments = row_text(row, fields)
+        if raw is True:
+            raw = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    except RowProblem as exc:
+        return SkipEvent(index, exc.reason, exc.detail)
+    except Exception as exc:  # noqa: BLE001 - any row that cannot be read is a counted skip
+        return SkipEvent(index, "unreadable_row", f"{type(exc).__name__}: {str(exc)[:200]}")
+    return RowEvent(index, text, segments, raw or None)
 
 
 def _line_events(stream: BinaryIO, task: Task, fields: tuple[str, ...] | None,
@@ -236,7 +125,7 @@ def _line_events(stream: BinaryIO, task: Task, fields: tuple[str, ...] | None,
     its pieces and the rest of the line is passed over."""
     row, offset = -1, 0
     long_line: LongLine | None = None
-    for part, first, last in _lines(stream, task.start, task.end, max_line):
+    for part, first, last in split_lines(stream, task.start, task.end, max_line):
         if first:
             row, offset = row + 1, 0
             long_line = None if last else LongLine(task.shard.fmt)
@@ -263,19 +152,28 @@ def _whole_line(row: int, part: bytes, fmt: str, fields: tuple[str, ...] | None)
         line = part.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return SkipEvent(row, "invalid_utf8")
-    if fmt == "text":
-        return RowEvent(row, line, (("line", 0, len(line)),), part)
     if not line.strip():
         return SkipEvent(row, "blank_line")
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return SkipEvent(row, "invalid_json", str(exc))
+        value = parse_json(line)
+    except RowProblem as exc:
+        return SkipEvent(row, exc.reason, exc.detail)
     return _row_event(row, value, fields, part)
 
 
-def _dumped(value: Any, keep_raw: bool) -> bytes | None:
-    return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8") + b"\n" if keep_raw else None
+def _batch_rows(batch: Any) -> Iterator[Any]:
+    """The rows of a Parquet record batch as Python values; a row pyarrow cannot convert (e.g. a
+    timestamp outside Python's range) comes as the exception, to be skipped."""
+    try:
+        yield from batch.to_pylist()
+        return
+    except Exception:  # noqa: BLE001 - find the row(s) that fail below
+        pass
+    for i in range(batch.num_rows):
+        try:
+            yield batch.slice(i, 1).to_pylist()[0]
+        except Exception as exc:  # noqa: BLE001 - a row that cannot be read is a counted skip
+            yield exc
 
 
 def _parquet_events(task: Task, fields: tuple[str, ...] | None, keep_raw: bool) -> Iterator[Event]:
@@ -293,8 +191,11 @@ def _parquet_events(task: Task, fields: tuple[str, ...] | None, keep_raw: bool) 
         row = 0
         for rg in range(task.start, task.end):
             for batch in pf.iter_batches(row_groups=[rg], columns=columns, batch_size=4096):
-                for value in batch.to_pylist():
-                    yield _row_event(row, value, fields, _dumped(value, keep_raw))
+                for value in _batch_rows(batch):
+                    if isinstance(value, Exception):
+                        yield SkipEvent(row, "unreadable_row", f"{type(value).__name__}: {value}"[:200])
+                    else:
+                        yield _row_event(row, value, fields, keep_raw)
                     row += 1
     except (OSError, pa.ArrowException) as exc:
         raise ShardError(f"{task.shard.path}: unreadable Parquet data: {exc}") from exc
@@ -310,10 +211,16 @@ def iter_events(task: Task, fields: tuple[str, ...] | None, max_line: int,
     try:
         with _open(task.shard) as stream:
             if task.shard.fmt == "json":
-                data = json.loads(stream.read())
+                try:
+                    data = parse_json(stream.read())
+                except RowProblem as exc:
+                    raise ShardError(f"{task.shard.path}: not readable as JSON ({exc})") from exc
                 rows = data if isinstance(data, list) else [data]
                 for i, value in enumerate(rows):
-                    yield _row_event(i, value, fields, _dumped(value, keep_raw))
+                    yield _row_event(i, value, fields, keep_raw)
+                return
+            if task.shard.fmt == "text":
+                yield from paragraph_events(stream, task.shard.path, max_line)
                 return
             yield from _line_events(stream, task, fields, max_line)
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
