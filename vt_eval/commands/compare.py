@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             for problem in run.problems:
                 console.print(f"{run.path}: {problem}", highlight=False, markup=False)
         console.print(f"compare: refused (exit {EXIT_UNTRUSTED}): {refusals[0]}",
-                      highlight=False, markup=False)
+                      highlight=False, markup=False, soft_wrap=True)
         return EXIT_UNTRUSTED
     view = compare_runs(a, b, args.intersection, args.seed)
     table = Table(title=f"{a.data.run_id} − {b.data.run_id}", title_justify="left")

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if card.integrity:
         more = f" (and {len(card.integrity) - 1} more above)" if len(card.integrity) > 1 else ""
         console.print(f"report: NOT VERIFIED (exit {EXIT_UNTRUSTED}), the scorecard carries the "
-                      f"integrity banner: {card.integrity[0]}{more}", highlight=False, markup=False)
+                      f"integrity banner: {card.integrity[0]}{more}", highlight=False, markup=False,
+                      soft_wrap=True)
         return EXIT_UNTRUSTED
     return EXIT_OK

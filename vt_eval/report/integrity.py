@@ -52,8 +52,10 @@ def _differences(recorded: Any, computed: Any, where: str) -> list[tuple[str, An
             out += _differences(recorded.get(key), computed.get(key), f"{where}.{key}")
         return out
     if isinstance(recorded, list) and isinstance(computed, list) and len(recorded) == len(computed):
-        return [d for i, (r, c) in enumerate(zip(recorded, computed))
-                for d in _differences(r, c, f"{where}[{i}]")]
+        inner = [d for i, (r, c) in enumerate(zip(recorded, computed))
+                 for d in _differences(r, c, f"{where}[{i}]")]
+        flat = not any(isinstance(v, (dict, list)) for v in recorded + computed)
+        return [(where, recorded, computed)] if inner and flat else inner  # ci95 as one pair
     numbers = (int, float)
     if (isinstance(recorded, numbers) and isinstance(computed, numbers)
             and not isinstance(recorded, bool) and not isinstance(computed, bool)):

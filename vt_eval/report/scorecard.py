@@ -37,10 +37,11 @@ def _comparison(verified: VerifiedRun, other: Path, intersection: bool
 
 def make_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None = None,
                    cutoff: date | None = None, intersection: bool = False) -> Scorecard:
-    """The scorecard of a run after the gate's checks (`verify_run`): every problem they find is
-    on the page's integrity banner and the status is "unverified"."""
+    """The scorecard of a run after the gate's checks (`verify_run`): its figures are the ones
+    recomputed from the per-sample files; every problem found is on the page's integrity banner
+    and the status is "unverified"."""
     verified = verify_run(run_dir, with_tails=True)
-    run, integrity = verified.data, list(verified.problems)
+    run, integrity = verified.recomputed_data(), list(verified.problems)
     view = None
     if other is not None:
         view, refused = _comparison(verified, other, intersection)

@@ -11,12 +11,13 @@ See `integrity` for the list of checks and `recompute` for how the figures are m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vt_eval.report.integrity import check
+from vt_eval.report.integrity import NOT_RECOMPUTED, check
 from vt_eval.report.recompute import VerifiedBenchmark
 from vt_eval.report.rundata import RunData, load_run
+from vt_eval.results import RunResults
 
 __all__ = ["VerifiedBenchmark", "VerifiedRun", "verify_run"]
 
@@ -41,6 +42,21 @@ class VerifiedRun:
         """`name done/planned` for each incomplete benchmark."""
         return [f"{b.name} {b.samples_complete}/{b.samples_planned}"
                 for b in self.benchmarks.values() if not b.complete]
+
+    def recomputed_data(self) -> RunData:
+        """`data` with each benchmark of results.json replaced by its recomputation, keeping only
+        the fields that are not recomputed (card texts, extra_metrics, summary lines) from
+        results.json: what a page shows, whatever results.json claims."""
+        stated = {b.benchmark: b for b in self.data.results.benchmarks}
+        benchmarks = []
+        for name, verified in self.benchmarks.items():
+            kept = {field: getattr(stated[name], field) for field in NOT_RECOMPUTED} \
+                if name in stated else {}
+            benchmarks.append(verified.recomputed.model_copy(update=kept))
+        graders = {b.name: b.grader for b in self.data.plan.benchmarks}
+        results: RunResults = self.data.results.model_copy(
+            update={"benchmarks": benchmarks, "graders": graders})
+        return replace(self.data, results=results)
 
     @property
     def status(self) -> str:
