@@ -159,7 +159,7 @@ def test_server_without_prompt_logprobs_is_a_clear_error(replay_server: str, tmp
     _Replay.answer = NO_ECHO
     code = main(["probe", "--model", "m", "--backend", "openai", "--base-url", replay_server,
                  "--benchmarks", "aime_2026", "--controls", "aime_2026", "--limit", "1",
-                 "--probes", "likelihood", "--out", str(tmp_path / "p")])
+                 "--probes", "likelihood", "--out", str(tmp_path), "--run-id", "p"])
     out = capsys.readouterr().out
     assert code == 3 and "prompt_logprobs" in out
     assert not (tmp_path / "p" / "benchmarks.json").exists()
@@ -193,7 +193,7 @@ def test_cli_writes_items_benchmarks_and_table(replay_server: str, tmp_path: Pat
     out = tmp_path / "p"
     code = main(["probe", "--model", "m", "--backend", "openai", "--base-url", replay_server,
                  "--benchmarks", "aime_2025,aime_2026", "--cutoff", "2025-06-30", "--limit", "2",
-                 "--probes", "likelihood", "--config", str(config), "--out", str(out)])
+                 "--probes", "likelihood", "--config", str(config), "--out", str(tmp_path), "--run-id", "p"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     report = json.loads((out / "benchmarks.json").read_text())
@@ -212,10 +212,10 @@ def test_cli_writes_items_benchmarks_and_table(replay_server: str, tmp_path: Pat
 def test_cli_refuses_controls_that_are_not_after_the_cutoff(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--controls", "hmmt_feb_2025",
-                 "--cutoff", "2025-06-30", "--out", str(tmp_path / "p")])
+                 "--cutoff", "2025-06-30", "--out", str(tmp_path), "--run-id", "p"])
     assert code == 2 and "cannot stand for unseen text" in capsys.readouterr().out
     code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--cutoff", "2025-06-30",
-                 "--out", str(tmp_path / "p")])
+                 "--out", str(tmp_path), "--run-id", "p"])
     assert code == 2 and "no benchmark given was released after" in capsys.readouterr().out
-    code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--out", str(tmp_path / "p")])
+    code = main(["probe", "--model", "m", "--benchmarks", "aime_2025", "--out", str(tmp_path), "--run-id", "p"])
     assert code == 2 and "--cutoff" in capsys.readouterr().out

@@ -13,21 +13,25 @@ from rich.markup import escape
 
 from vt_eval import __version__
 from vt_eval.commands import (clr, compare, freshness, gate, list_, probe, report, run, score,
-                              show)
+                              show, verdict)
 from vt_eval.errors import BackendError, VtEvalError
 
 EXIT_USAGE, EXIT_BACKEND = 2, 3
+DESCRIPTION = ("Evaluate small reasoning models and check whether a score is real: "
+               "`vt-eval run` measures, `vt-eval verdict RUN` says what the evidence shows.")
 # A new command is one module in vt_eval/commands/ plus one entry here.
-COMMANDS: tuple[ModuleType, ...] = (run, score, show, list_, report, compare, gate, clr, probe,
-                                    freshness)
+COMMANDS: tuple[ModuleType, ...] = (run, score, show, list_, report, verdict, compare, gate, clr,
+                                    probe, freshness)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vt-eval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="vt-eval", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"vt-eval {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_arguments(sub.add_parser(command.NAME, help=command.HELP))
+        # argparse %-formats help text: a literal "95% CI" would crash --help.
+        command.add_arguments(sub.add_parser(command.NAME, help=command.HELP.replace("%", "%%"),
+                                             description=command.HELP))
     sub.add_parser("decontam", help="audit training data against the benchmarks (see decontam -h)",
                    add_help=False)
     return parser
@@ -41,7 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["decontam"]:
         from vt_eval.decontam.cli import main as decontam_main
         return decontam_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not argv:  # a newcomer's first command: the commands and what they do, not just an error
+        parser.print_help()
+        return EXIT_USAGE
+    args = parser.parse_args(argv)
     console = Console()
     if not console.is_terminal:  # logs and CI: wide enough for the results table
         console = Console(width=200)

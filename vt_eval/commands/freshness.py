@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vt_eval.commands import options
 from vt_eval.errors import ConfigError
 
 NAME = "freshness"
@@ -18,7 +19,7 @@ HELP = "accuracy on items published before vs after the model's training cutoff 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--cutoff", required=True, help="the model's training cutoff, YYYY-MM-DD")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap and permutation seed")
+    options.add_seed(p, "the bootstrap and the permutations", "the run's seed")
     p.add_argument("--permutations", type=int, default=5000)
     p.add_argument("--bootstrap", type=int, default=2000)
 
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.dates import parse_date
     from vt_eval.probes.freshness import FreshnessSettings, analyze
     from vt_eval.probes.outcomes import run_outcomes
+    from vt_eval.rundir import RunDir
     from vt_eval.util import now_iso, write_json_atomic
 
     cutoff = parse_date(args.cutoff)
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--cutoff wants YYYY-MM-DD, got {args.cutoff!r}")
     if args.permutations < 100 or args.bootstrap < 100:
         raise ConfigError("--permutations and --bootstrap need at least 100")
-    settings = FreshnessSettings(args.seed, args.bootstrap, args.permutations)
+    seed = args.seed if args.seed is not None else RunDir(args.run_dir).manifest().seeds.run_seed
+    settings = FreshnessSettings(seed, args.bootstrap, args.permutations)
     result = {"schema_version": 1, "created_at": now_iso(),
               **analyze(run_outcomes(args.run_dir), cutoff, settings)}
     write_json_atomic(args.run_dir / "freshness.json", result)

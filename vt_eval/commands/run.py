@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from vt_eval.commands import options
 from vt_eval.config import EvalConfig, load_config
 
 NAME = "run"
@@ -14,36 +15,23 @@ RESUMABLE = True  # finished samples are kept
 HELP = "generate, score and summarise a run (resumes if it exists)"
 
 
-def comma_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value}); leave it out for "
-                                         f"each benchmark's default k")
-    return value
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, help="eval.toml (default: ./eval.toml if present)")
-    p.add_argument("--model", help="alias, checkpoint directory, or a served model's name")
+    options.add_config(p, "eval.toml (default: ./eval.toml if present)")
+    options.add_model(p)
     p.add_argument("--suite", help="math (default), or another suite from `vt-eval list`")
-    p.add_argument("--benchmarks", type=comma_list, help="comma-separated, e.g. aime_2025,hmmt_feb_2025")
-    p.add_argument("--limit", type=int, help="items per benchmark (0 = all)")
-    p.add_argument("-k", "--samples", type=positive_int,
-                   help="samples per item (default: each card's k)")
+    options.add_benchmarks(p)
+    options.add_limit(p)
+    options.add_samples(p, "each card's k")
     p.add_argument("--max-tokens", type=int, help="max new tokens per response")
     p.add_argument("--temperature", type=float)
     p.add_argument("--top-p", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--backend", choices=["auto", "vllm", "openai", "transformers"])
-    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    options.add_seed(p, "the run (each sample's seed derives from it)", "[sampling] seed, 0")
+    options.add_backend(p)
+    options.add_base_url(p)
     p.add_argument("--concurrency", type=int, help="parallel requests (openai backend)")
-    p.add_argument("--out", help="parent folder of run directories (default: runs)")
-    p.add_argument("--run-id", help="run directory name (default: <model>__<suite>)")
-    p.add_argument("--data-dir", type=Path, help="folder with benchmark files (before the snapshot)")
+    options.add_out(p, "OUT/RUN_ID")
+    options.add_run_id(p, "<model>__<suite>")
+    options.add_data_dir(p)
     p.add_argument("--tts", choices=["clr"], help="test-time scaling after grading: clr = Claim-Level "
                    "Reliability ([clr] in eval.toml; -k defaults to its K = 32; docs/clr.md)")
     code = p.add_argument_group("code suite")
