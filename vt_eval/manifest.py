@@ -41,6 +41,20 @@ class Session(Frozen):
     already_done: int = 0
     generated: int | None = None
     interrupted_at: str | None = None
+    # How generation was cut (vt_eval/backends/units.py): None = one unit of the missing samples.
+    unit_size: int | None = None
+    plan_cut_sha256: str | None = None
+    batch_invariant: bool | None = None  # the backend's own statement; None = unknown (a server)
+    # Written samples generated again to keep a unit's batch whole, and how many came out different.
+    regenerated: int = 0
+    regenerated_differing: int = 0
+
+
+class ResumeRecord(Frozen):
+    """Whether the run's samples equal those of one uninterrupted run of the same command."""
+
+    exact: bool | None  # None: cannot be known (a server's batching is not ours to see)
+    reason: str
 
 
 class SeedInfo(Frozen):
@@ -65,6 +79,8 @@ class Manifest(Frozen):
     git: dict[str, Any] = Field(default_factory=dict)
     host: dict[str, Any] = Field(default_factory=dict)
     sessions: list[Session] = Field(default_factory=list)
+    resume: ResumeRecord | None = None
+    cluster: dict[str, Any] | None = None  # Ray: nodes, workers, engine per worker  # from the sessions; see resume_exactness
     stages: dict[str, StageReport] = Field(default_factory=dict)
     # Fields of an older manifest that this schema no longer has, kept verbatim.
     legacy: dict[str, Any] = Field(default_factory=dict)
@@ -89,3 +105,31 @@ def upgrade_legacy(data: dict[str, Any]) -> dict[str, Any]:
     out["legacy"] = {key: value for key, value in data.items() if key not in known}
     out["schema_version"] = SCHEMA_VERSION
     return out
+
+
+def resume_exactness(sessions: list[Session]) -> ResumeRecord:
+    """Exact when every sample came from the batch an uninterrupted run would have used."""
+    if not sessions:
+        return ResumeRecord(exact=None, reason="no generation session recorded")
+    if any(s.batch_invariant is False for s in sessions):
+        cuts = {(s.unit_size, s.plan_cut_sha256) for s in sessions if s.plan_cut_sha256}
+        differing = sum(s.regenerated_differing for s in sessions)
+        if len(cuts) > 1:
+            return ResumeRecord(exact=False, reason=(
+                "the backend's samples depend on their batch and the plan or unit size changed "
+                "between sessions, so units were cut differently from one uninterrupted run"))
+        if differing:
+            return ResumeRecord(exact=False, reason=(
+                f"{differing} regenerated sample(s) differed from the written copy: the engine "
+                "did not reproduce a unit (the written copies are kept)"))
+        size = next(iter(cuts))[0] if cuts else None
+        return ResumeRecord(exact=True, reason=(
+            f"fixed units of {size} requests cut in plan order; a partly written unit was "
+            f"regenerated whole ({sum(s.regenerated for s in sessions)} written samples "
+            "regenerated, all identical)" if len(sessions) > 1 else
+            f"one session; fixed units of {size} requests"))
+    if any(s.batch_invariant is None for s in sessions):
+        return ResumeRecord(exact=None, reason=(
+            "a server generated the samples: whether they depend on its batching is unknown"))
+    return ResumeRecord(exact=True, reason=(
+        "the backend is batch-invariant: every sample has its own seeded generator"))

@@ -62,6 +62,9 @@ class Completion:
 class Backend(Protocol):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
+    # True: a sample does not depend on what it was batched with; False: it does (the generate
+    # stage then cuts fixed units of `fixed_batch` requests); None: unknown (a server).
+    batch_invariant: ClassVar[bool | None]
 
     def generate(self, requests: Sequence[Request], params: SamplingParams) -> Iterator[Completion]:
         """Yield completions as they finish (any order). Raise BackendError to stop; completions

