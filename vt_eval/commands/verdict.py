@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.console import Console
 from vt_eval.errors import ConfigError
 
 NAME = "verdict"
+EXIT_UNVERIFIED = 2  # as gate, compare and report: the run's files disagree
 HELP = ("is this score real? per benchmark: claim vs measured, training overlap, freshness, "
         "memorization probes, reproducibility")
 
@@ -41,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.cards import get_card
-    from vt_eval.verdict import build_verdict
+    from vt_eval.verdict.build import build_verdict
     from vt_eval.verdict.schema import SCHEMA_FILE
     from vt_eval.verdict.text import print_verdict
     if args.schema:
@@ -58,4 +60,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         print(verdict.model_dump_json(indent=2))
     else:
         print_verdict(console, verdict)
+    if not verdict.integrity.startswith("verified"):
+        print(f"exit 2: the run's integrity is not verified ({verdict.integrity}); see the "
+              f"reproducibility lines", file=sys.stderr)
+        return EXIT_UNVERIFIED
     return 0

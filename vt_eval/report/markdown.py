@@ -7,6 +7,8 @@ from pathlib import Path
 from vt_eval.fmt import DASH, ci, pct, pp, pp_ci, pvalue
 from vt_eval.report.view import BenchmarkView, CompareView, FreshnessView, Scorecard
 from vt_eval.util import write_text_atomic
+from vt_eval.verdict.model import ProbesDetail, Verdict
+from vt_eval.verdict.text import evidence_text
 
 
 def cell(text: object) -> str:
@@ -85,6 +87,39 @@ def _freshness(f: FreshnessView) -> list[str]:
     return lines
 
 
+def _verdict(verdict: Verdict) -> list[str]:
+    """The panel: per benchmark one row per question, each linking to its evidence below."""
+    lines = ["## Verdict: is this score real?", "",
+             f"Integrity: **{cell(verdict.integrity)}**. Each line: evidence found / no evidence "
+             f"found (with the check's power) / not checked (never good news).", ""]
+    for bench in verdict.benchmarks:
+        rows = [[f"[{line.title}](#{line.anchor})", f"**{line.state_text}**",
+                 cell(evidence_text(line))] for line in bench.lines]
+        lines += [f"**{cell(bench.benchmark)}**: {cell(bench.title)}", ""]
+        lines += _table(["question", "state", "evidence"], rows)
+        lines += ["", f"→ **{cell(bench.strongest)}**", ""]
+    lines += [f"- note: {cell(note)}" for note in verdict.notes]
+    return lines + ([""] if verdict.notes else [])
+
+
+def _evidence(verdict: Verdict) -> list[str]:
+    lines = ["## Evidence behind the verdict", ""]
+    for bench in verdict.benchmarks:
+        for line in bench.lines:
+            lines += [f'<a id="{line.anchor}"></a>', "",
+                      f"**{cell(bench.benchmark)} · {line.title}: {line.state_text}.** "
+                      f"{cell(evidence_text(line))}", ""]
+            examples = line.detail.examples if isinstance(line.detail, ProbesDetail) else []
+            if examples:
+                lines += _table(["item", "flagged by", "probe's prompt", "model's continuation",
+                                 "true continuation", "score"],
+                                [[cell(e.item_id), cell(", ".join(e.flagged_by)), cell(e.prompt),
+                                  cell(e.continuation), cell(e.reference),
+                                  cell(", ".join(f"{k} {v:.3f}" for k, v in e.scores.items()))]
+                                 for e in examples]) + [""]
+    return lines
+
+
 def render_markdown(card: Scorecard) -> str:
     lines = [f"## vt-eval scorecard: `{cell(card.run_id)}` ({card.status})", ""]
     if card.integrity:
@@ -92,6 +127,8 @@ def render_markdown(card: Scorecard) -> str:
         lines += [f"- {cell(p)}" for p in card.integrity] + [""]
     if card.status == "partial":
         lines += ["**Partial run:** not every planned sample was generated.", ""]
+    if card.verdict is not None:
+        lines += _verdict(card.verdict)
     lines += _summary(card) + [""]
     if card.compare is not None:
         lines += _compare(card.compare)
@@ -99,6 +136,8 @@ def render_markdown(card: Scorecard) -> str:
         lines += _freshness(card.freshness)
     for bench in card.benchmarks:
         lines += _benchmark(bench)
+    if card.verdict is not None:
+        lines += _evidence(card.verdict)
     lines += ["<details><summary>Provenance</summary>", ""]
     lines += _table(["field", "value"], [[cell(k), cell(v)] for k, v in card.provenance])
     lines += ["", "</details>", ""]

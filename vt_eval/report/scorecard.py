@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from vt_eval.report.plots import make_plots
 from vt_eval.report.render import write_html
 from vt_eval.report.verify import VerifiedRun, verify_run
 from vt_eval.report.view import CompareView, Scorecard
+from vt_eval.verdict.build import build_verdict
 
 HTML_NAME, MD_NAME = "scorecard.html", "scorecard.md"
 
@@ -36,7 +38,9 @@ def _comparison(verified: VerifiedRun, other: Path, intersection: bool
 
 
 def make_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None = None,
-                   cutoff: date | None = None, intersection: bool = False) -> Scorecard:
+                   cutoff: date | None = None, intersection: bool = False,
+                   probes: Path | None = None, claims: Mapping[str, float] | None = None
+                   ) -> Scorecard:
     """The scorecard of a run after the gate's checks (`verify_run`): its figures are the ones
     recomputed from the per-sample files; every problem found is on the page's integrity banner
     and the status is "unverified"."""
@@ -47,6 +51,7 @@ def make_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None 
         view, refused = _comparison(verified, other, intersection)
         integrity += [refused] if refused else []
     card = build_scorecard(run, integrity, audit, view, cutoff)
+    card = replace(card, verdict=build_verdict(run_dir, audit, probes, claims, verified=verified))
     if integrity:
         card = replace(card, status="unverified")
     max_tokens = run.config.sampling.max_tokens if run.config is not None else None
@@ -55,8 +60,10 @@ def make_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None 
 
 
 def write_scorecard(run_dir: Path, audit: Path | None = None, other: Path | None = None,
-                    cutoff: date | None = None, intersection: bool = False) -> Written:
-    card = make_scorecard(run_dir, audit, other, cutoff, intersection)
+                    cutoff: date | None = None, intersection: bool = False,
+                    probes: Path | None = None, claims: Mapping[str, float] | None = None
+                    ) -> Written:
+    card = make_scorecard(run_dir, audit, other, cutoff, intersection, probes, claims)
     html, markdown = Path(run_dir) / HTML_NAME, Path(run_dir) / MD_NAME
     write_html(card, html)
     write_markdown(card, markdown)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vt_eval.verdict.model import Verdict
+
 Interval = tuple[float, float]
 
 
@@ -196,3 +198,4 @@ class Scorecard:
     cutoff: str | None = None
     reference_model: str = "VibeThinker-3B"
     freshness: FreshnessView | None = None
+    verdict: Verdict | None = None  # the panel the page opens with (vt_eval.verdict)

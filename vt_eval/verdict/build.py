@@ -19,7 +19,7 @@ from vt_eval.util import now_iso
 from vt_eval.verdict.claim import claim_line, find_claim, model_names
 from vt_eval.verdict.closing import strongest
 from vt_eval.verdict.freshness import FreshnessFile, freshness_line
-from vt_eval.verdict.model import BenchmarkVerdict, Inputs, Verdict
+from vt_eval.verdict.model import BenchmarkVerdict, Inputs, Line, Verdict
 from vt_eval.verdict.overlap import Audit, overlap_line
 from vt_eval.verdict.probes import ProbeRun, probes_line
 from vt_eval.verdict.reproducibility import reproducibility_line
@@ -66,8 +66,20 @@ def benchmark_verdict(verified: VerifiedRun, bench: VerifiedBenchmark, planned: 
              freshness_line(bench.name, freshness),
              probes_line(bench.name, probes),
              reproducibility_line(verified, bench)]
+    if not verified.verified:
+        lines = [unvouched(line, verified.problems) for line in lines]
     return BenchmarkVerdict(benchmark=bench.name, title=result.title, lines=lines,
                             strongest=strongest(lines, result))
+
+
+def unvouched(line: Line, problems: list[str]) -> Line:
+    """On a run whose files disagree, a check that found nothing says nothing: not checked."""
+    if line.state != "no_evidence_found" or line.question == "reproducibility":
+        return line
+    return line.model_copy(update={
+        "state": "not_checked", "power": None,
+        "reason": f"the run's integrity is not verified ({problems[0]}): a finding of nothing "
+                  f"on it cannot be vouched for"})
 
 
 def build_verdict(run_dir: Path, audit: Path | None = None, probes: Path | None = None,

@@ -38,8 +38,8 @@ def _answers_leaked(line: Line) -> str | None:
     if isinstance(d, OverlapDetail) and d.question_and_answer:
         overlapping = len(d.question_and_answer) + len(d.question_only) + len(d.unknown)
         count = len(d.question_and_answer)
-        return (f"{_items(count)} {'appears' if count == 1 else 'appear'} in the training data with their "
-                f"answers; without the {_items(overlapping)} that overlap, the score is {pct(d.clean_score)} {ci(_pair(d.clean_ci95))} "
+        return (f"{_items(count)} {'appears' if count == 1 else 'appear'} in the training data together "
+                f"with the answer; without the {_items(overlapping)} that overlap, the score is {pct(d.clean_score)} {ci(_pair(d.clean_ci95))} "
                 f"(all − clean {pp(d.difference)} {pp_ci(_pair(d.difference_ci95))}).")
     return None
 

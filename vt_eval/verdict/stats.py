@@ -26,8 +26,23 @@ def detectable_effect(ci: Interval | None) -> float | None:
     return (Z_975 + Z_80) * ci.width / (2 * Z_975)
 
 
+def worst_case_effect(items: int, compared_with: int | None) -> float | None:
+    """Detectable effect under the largest variance a 0/1 outcome can have (p = 1/2): used when
+    every item scored the same, so the bootstrap CI has no width and says nothing about power."""
+    if items < 1 or compared_with == 0:
+        return None
+    spread = 1 / items + (1 / compared_with if compared_with else 0)
+    return (Z_975 + Z_80) * 0.5 * spread ** 0.5
+
+
 def power(items: int, ci: Interval | None, compared_with: int | None = None,
           note: str = "", unit: str = "pp") -> Power:
+    if ci is not None and ci.width == 0 and unit == "pp":
+        worst = "every item scored the same (the bootstrap CI has no width); the detectable " \
+                "effect assumes the largest variance of a 0/1 outcome"
+        return Power(items=items, compared_with=compared_with, ci_width=0.0,
+                     detectable_effect=worst_case_effect(items, compared_with),
+                     note="; ".join(n for n in (note, worst) if n))
     return Power(items=items, compared_with=compared_with,
                  ci_width=ci.width if ci is not None else None,
                  detectable_effect=detectable_effect(ci), note=note,

@@ -11,12 +11,12 @@ from vt_eval.verdict.model import BenchmarkVerdict, Line, Verdict
 STYLE = {"evidence_found": "bold red", "no_evidence_found": "green", "not_checked": "yellow"}
 
 
-def evidence(line: Line) -> str:
+def evidence_text(line: Line, sep: str = " · ") -> str:
     """The line's sentence, plus the power of a check that found nothing or why it was not run."""
     if line.state == "not_checked":
-        return f"{line.summary}\nnot checked: {line.reason}"
+        return f"{line.summary}{sep}not checked: {line.reason}"
     if line.state == "no_evidence_found" and line.power is not None:
-        return f"{line.summary}\npower: {line.power.text()}"
+        return f"{line.summary}{sep}power: {line.power.text()}"
     return line.summary
 
 
@@ -28,7 +28,7 @@ def benchmark_table(bench: BenchmarkVerdict) -> Table:
     table.add_column("evidence", ratio=1)
     for line in bench.lines:
         table.add_row(line.title, Text(line.state_text, style=STYLE[line.state]),
-                      Text(evidence(line)))
+                      Text(evidence_text(line, "\n")))
     return table
 
 
