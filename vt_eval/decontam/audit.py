@@ -132,6 +132,7 @@ def _file_records(shards: list[Shard], tasks: list[Task], results: list[TaskResu
             "candidate_rows": sum(r.candidate_rows for r in mine),
             "minhash_signed_rows": sum(r.minhash_signed for r in mine),
             "minhash_rows_out_of_length": sum(r.minhash_out_of_length for r in mine),
+            "minhash_rows_below_overlap": sum(r.minhash_below_overlap for r in mine),
         })
     return records
 

@@ -20,6 +20,7 @@ from vt_eval.decontam.policy import MinhashParams
 
 SCHEME = "affine32"
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+_PRESENT_BITS = 22
 _MAX_CELLS = 1 << 22  # shingles x permutations computed at once (16 MB of uint32)
 
 
@@ -82,6 +83,7 @@ class NearDupIndex:
         self.shingle_sets: list[frozenset[tuple[str, ...]]] = []
         self.signatures: dict[int, np.ndarray] = {}
         sizes: list[int] = []
+        every: list[np.ndarray] = []
         for idx, item in enumerate(items):
             words = tokenize(item.text)
             shingles = frozenset(ngrams(words, params.shingle))
@@ -89,6 +91,7 @@ class NearDupIndex:
             hashes = text_shingle_hashes(item.text, params.shingle)
             if len(hashes) == 0:
                 continue
+            every.append(hashes)
             sig = self.signer.sign(hashes, np.array([0, len(hashes)]), self.a, self.b)[0]
             self.signatures[idx] = sig
             self.lsh.insert(str(idx), self._minhash(sig))
@@ -97,6 +100,20 @@ class NearDupIndex:
         # counts can never reach min_jaccard against any item and are not signed.
         self.min_shingles = int(np.ceil(min(sizes) * params.min_jaccard)) if sizes else 1
         self.max_shingles = int(max(sizes) / params.min_jaccard) if sizes else 0
+        # every item's 32-bit shingle hashes, sorted, with a bit table on their top bits
+        self.item_hashes = np.unique(np.concatenate(every)) if every else np.zeros(0, np.uint32)
+        self._present = np.zeros(1 << _PRESENT_BITS, dtype=bool)
+        self._present[self.item_hashes >> np.uint32(32 - _PRESENT_BITS)] = True
+
+    def known(self, hashes: np.ndarray) -> np.ndarray:
+        """1.0 where a 32-bit shingle hash is some item's shingle hash, else 0.0 (for bincount)."""
+        mask = self._present[hashes >> np.uint32(32 - _PRESENT_BITS)]
+        if mask.any():
+            cand = hashes[mask]
+            pos = np.searchsorted(self.item_hashes, cand)
+            pos[pos == len(self.item_hashes)] = 0
+            mask[mask] = self.item_hashes[pos] == cand
+        return mask.astype(np.float64)
 
     def _minhash(self, signature: np.ndarray) -> MinHash:
         return MinHash(num_perm=self.params.num_perm, seed=self.params.seed, scheme=SCHEME,

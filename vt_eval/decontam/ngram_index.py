@@ -129,7 +129,7 @@ class NgramIndex:
                     if ok:
                         wanted[pos:pos + n - self.hot_n + 1] = True
             keys.append(hashes[wanted])
-        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)  # once per index
 
     @staticmethod
     def _bucket(hashes: np.ndarray) -> np.ndarray:

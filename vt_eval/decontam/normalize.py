@@ -33,7 +33,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from vt_eval.errors import ConfigError
@@ -167,7 +167,6 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     if _IGNORABLE_RE.search(text):
         kept = [k for k, char in enumerate(text) if not _IGNORABLE_RE.match(char)]
         text, source = "".join(text[k] for k in kept), [source[k] for k in kept]
-    table = confusables_table()
     marks = _marks()
     out: list[str] = []
     origin: list[int] = []
@@ -176,12 +175,19 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
         j = i + 1
         while j < n and (marks.match(text, j) or _CONJOINING.match(text, j)):
             j += 1
-        folded = _fold_forms(text[i:j]).translate(table).lower()
-        piece = _NON_ASCII_NON_WORD.sub(" ", folded)
+        cluster = text[i:j]
+        piece = cluster.lower() if cluster.isascii() else _fold_cluster(cluster)
         out.append(piece)
         origin.extend([source[i]] * len(piece))
         i = j
     return "".join(out), origin
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_cluster(cluster: str) -> str:
+    """Steps 3-5 on one character with its combining marks (clusters repeat: cached)."""
+    folded = _fold_forms(cluster).translate(confusables_table()).lower()
+    return _NON_ASCII_NON_WORD.sub(" ", folded)
 
 
 def tokenize_with_offsets(text: str) -> Tokens:

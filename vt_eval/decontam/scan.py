@@ -47,6 +47,8 @@ class ScanContext:
         self.index = NgramIndex(items, policy.ngram, load_allowlist(policy.allowlist_paths()))
         self.neardup = NearDupIndex(items, policy.minhash) if policy.minhash.enabled else None
         self.max_n = max(self.index.sizes)
+        # a one-token field can be passed over when no detector looks at fewer than two tokens
+        self.skips_one_token = self.index.hot_n >= 2 and (self.neardup is None or policy.minhash.shingle >= 2)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class _Acc:
     oversized_rows: int = 0
     minhash_signed: int = 0
     minhash_out_of_length: int = 0
+    minhash_below_overlap: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class TaskResult:
     oversized_rows: int
     minhash_signed: int
     minhash_out_of_length: int
+    minhash_below_overlap: int
     error: str | None = None
     field_error: bool = False
 
@@ -109,17 +113,41 @@ def _ngram_records(ctx: ScanContext, acc: dict[int, PairEvidence], row: int, rha
     return records
 
 
-def _hot_candidates(ctx: ScanContext, prepared: list[bytes]) -> tuple[np.ndarray, Any, np.ndarray]:
-    """Rows of a batch with any hot-key n-gram; also the token arrays and token->row map."""
-    starts = np.cumsum([0] + [len(b) + 1 for b in prepared[:-1]])
-    arrays = token_arrays(b"\n".join(prepared))
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: numpy 2.3's hash-based np.unique is ~20x slower on uint64 keys."""
+    if len(values) < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def prepared_buffer(texts: list[str]) -> tuple[bytes, np.ndarray]:
+    """The prepared UTF-8 bytes of `texts` joined by NUL (a separator for the tokenizer), and
+    the byte offset each text starts at. One `prepare` and one encode for the whole batch."""
+    joined = "\x00".join(texts)
+    if joined.isascii() and "&" not in joined and joined.count("\x00") == len(texts) - 1:
+        buf = joined.lower().encode("ascii")  # `prepare` of plain ASCII text
+        starts = np.flatnonzero(np.frombuffer(buf, np.uint8) == 0) + 1
+        return buf, np.concatenate([np.zeros(1, np.int64), starts])
+    # some text needs the full normaliser (or holds a NUL itself): one by one
+    pieces = [prepare(t).encode("utf-8") for t in texts]
+    return b"\x00".join(pieces), np.cumsum([0] + [len(b) + 1 for b in pieces[:-1]])
+
+
+def _hot_candidates(ctx: ScanContext, buf: bytes, starts: np.ndarray) -> tuple[np.ndarray, Any, np.ndarray]:
+    """Texts of a batch (starting at byte `starts` of `buf`) with any hot-key n-gram; also the
+    token arrays and token->text map."""
+    arrays = token_arrays(buf)
     row_of = np.searchsorted(starts, arrays.starts, side="right") - 1
     n = ctx.index.hot_n
     grams = ngram_hashes(arrays.hashes, n)
     if len(grams) == 0:
         return np.zeros(0, np.int64), arrays, row_of
     hit = ctx.index.lookup(grams) & (row_of[:len(grams)] == row_of[n - 1:])
-    return np.unique(row_of[:len(grams)][hit]), arrays, row_of
+    return sorted_unique(row_of[:len(grams)][hit]), arrays, row_of
 
 
 @dataclass(frozen=True)
@@ -134,23 +162,31 @@ class _Unit:
 
 def _minhash_batch(ctx: ScanContext, units: list[_Unit], arrays: Any, unit_of: np.ndarray,
                    tally: _Acc) -> None:
+    """Sign and query the fields that can reach `min_jaccard` with some item. Two exact bounds on
+    the shingle sets MinHash signs rule the others out: J(A, B) <= min(|A|,|B|) / max(|A|,|B|)
+    (length), and J(A, B) <= |A & B| / |A| <= |A & U| / |A| with U every item's shingles
+    (overlap). Most fields of clean data fail the overlap bound and are never signed."""
     neardup = ctx.neardup
     assert neardup is not None
     k = neardup.params.shingle
     grams = ngram_hashes(arrays.hashes, k)
     valid = unit_of[:len(grams)] == unit_of[k - 1:]
     keys = (unit_of[:len(grams)][valid].astype(np.uint64) << np.uint64(32)) | (grams[valid] & np.uint64(0xFFFFFFFF))
-    keys = np.unique(keys)
+    keys = sorted_unique(keys)
     owner = (keys >> np.uint64(32)).astype(np.int64)
+    hashes = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     counts = np.bincount(owner, minlength=len(units))
-    ok = np.array([neardup.eligible(int(c)) for c in counts], dtype=bool)
-    tally.minhash_out_of_length += int((~ok).sum())
-    chosen = np.flatnonzero(ok)
+    in_length = (counts >= neardup.min_shingles) & (counts <= neardup.max_shingles)
+    tally.minhash_out_of_length += int((~in_length).sum())
+    shared = np.bincount(owner, weights=neardup.known(hashes), minlength=len(units))
+    reach = in_length & (shared >= neardup.params.min_jaccard * counts - 1e-9)
+    tally.minhash_below_overlap += int((in_length & ~reach).sum())
+    chosen = np.flatnonzero(reach)
     if len(chosen) == 0:
         return
-    hashes = (keys[ok[owner]] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    picked = reach[owner]
     offsets = np.concatenate([[0], np.cumsum(counts[chosen])])
-    sigs = neardup.signer.sign(hashes, offsets, neardup.a, neardup.b)
+    sigs = neardup.signer.sign(hashes[picked], offsets, neardup.a, neardup.b)
     tally.minhash_signed += len(chosen)
     for sig, u in zip(sigs, chosen.tolist()):
         found = neardup.query(sig)
@@ -167,6 +203,8 @@ def _minhash_records(ctx: ScanContext, unit: _Unit, found: list[int],
     records = []
     for idx in found:
         jaccard, containment = neardup.verify(idx, tokens.words)
+        if jaccard < neardup.params.min_jaccard:  # evidence is recorded at min_jaccard and above
+            continue
         item = ctx.index.items[idx]
         spans = span_record(item, longest_run(_direct_runs(item.tokens, tokens, text, neardup.params.shingle)))
         field_info: dict[str, Any] = {}
@@ -191,11 +229,12 @@ def _direct_runs(item_tokens: Tokens, row_tokens: Tokens, text: str, n: int) -> 
 
 def _flush(ctx: ScanContext, batch: list[RowEvent], tally: _Acc) -> None:
     units = [_Unit(ev, path, start, end) for ev in batch
-             for path, start, end in (ev.segments or (("", 0, len(ev.text)),))]
+             for path, start, end in (ev.segments or (("", 0, len(ev.text)),))
+             if not ctx.skips_one_token or not _one_token(ev.text[start:end])]
     if not units:
         return
-    prepared = [prepare(u.event.text[u.start:u.end]).encode("utf-8") for u in units]
-    candidates, arrays, unit_of = _hot_candidates(ctx, prepared)
+    buf, starts = prepared_buffer([u.event.text[u.start:u.end] for u in units])
+    candidates, arrays, unit_of = _hot_candidates(ctx, buf, starts)
     rows = sorted({id(units[u].event): units[u].event for u in candidates.tolist()}.values(),
                   key=lambda ev: ev.row)
     tally.candidate_rows += len(rows)
@@ -205,6 +244,11 @@ def _flush(ctx: ScanContext, batch: list[RowEvent], tally: _Acc) -> None:
         tally.matches.extend(_ngram_records(ctx, acc, event.row, row_hash(event.text), event.segments))
     if ctx.neardup is not None:
         _minhash_batch(ctx, units, arrays, unit_of, tally)
+
+
+def _one_token(text: str) -> bool:
+    """At most one token, told without tokenizing (an object key, a role): it holds no n-gram."""
+    return text.isascii() and (text.isalpha() or text.isdigit() or not text)
 
 
 @dataclass
@@ -223,7 +267,7 @@ class _LongRow:
 def _scan_piece(ctx: ScanContext, state: _LongRow, piece: PieceEvent) -> None:
     state.hasher.update(piece.text.encode("utf-8"))
     text = state.carry + piece.text
-    candidates, arrays, _ = _hot_candidates(ctx, [prepare(text).encode("utf-8")])
+    candidates, arrays, _ = _hot_candidates(ctx, prepare(text).encode("utf-8"), np.zeros(1, np.int64))
     if len(candidates):
         window = Window(text, tokenize_with_offsets(text), state.token_offset, state.carry_char)
         scan_window(ctx.index, window, state.acc)
@@ -290,4 +334,5 @@ def scan_task(task_index: int, task: Task, ctx: ScanContext) -> TaskResult:
     return TaskResult(task_index, task.shard.index, tally.rows, text_bytes, dict(tally.skips),
                       tuple(tally.skip_examples), tuple(tally.matches), tally.candidate_rows,
                       tally.oversized_rows, tally.minhash_signed, tally.minhash_out_of_length,
+                      tally.minhash_below_overlap,
                       error, field_error)
