@@ -105,6 +105,27 @@ class VLLMConfig(Frozen):
     enforce_eager: StrictBool = False  # true skips graph capture/compilation (faster start)
 
 
+class RayConfig(Frozen):
+    """[ray]: generation spread over a Ray cluster (docs/scale.md); `vt-eval run --ray ADDRESS`."""
+
+    # "" = no Ray (one process); "local" = start a cluster inside this run; "auto" = join the
+    # running cluster (RAY_ADDRESS or the one `ray start` made here); or the head's "host:port".
+    address: str = ""
+    workers: int = Field(0, ge=0)  # Ray actors, each with its own backend; 0 = as resources allow
+    cpus_per_worker: float = Field(1.0, gt=0, allow_inf_nan=False)
+    gpus_per_worker: float = Field(0.0, ge=0, allow_inf_nan=False)  # 1 for a vLLM engine per GPU
+    # Batch-invariant backends (transformers): the missing requests are cut into units of this
+    # many so the workers share them. vLLM keeps its own fixed units ([vllm] unit_size).
+    unit_size: int = Field(4, ge=1)
+    max_restarts: int = Field(3, ge=-1)  # a dead worker is restarted this often (-1: always)
+    max_task_retries: int = Field(3, ge=-1)  # its unfinished units are run again this often
+    # `address = "local"` only: the started cluster's CPUs (0 = the cores this process may use)
+    # and its object store (MiB; completions are small).
+    num_cpus: int = Field(0, ge=0)
+    object_store_mib: int = Field(128, ge=80)
+    start_timeout_s: float = Field(600.0, gt=0, allow_inf_nan=False)  # workers up (model loaded)
+
+
 class CLRConfig(Frozen):
     """[clr]: Claim-Level Reliability test-time scaling (SPEC.md section 3; docs/clr.md)."""
 
@@ -132,6 +153,7 @@ class EvalConfig(Frozen):
     transformers: TransformersConfig = TransformersConfig()
     vllm: VLLMConfig = VLLMConfig()
     clr: CLRConfig = CLRConfig()
+    ray: RayConfig = RayConfig()
     # [claims]: the published score (percent) the model claims per benchmark, e.g. aime_2025 =
     # 91.4. `vt-eval verdict` and the scorecard's panel hold the measurement against it.
     claims: dict[str, Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]] = \
