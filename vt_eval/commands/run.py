@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     options.add_backend(p)
     options.add_base_url(p)
     p.add_argument("--concurrency", type=int, help="parallel requests (openai backend)")
+    p.add_argument("--ray", metavar="ADDRESS", help="generate on a Ray cluster: local (start one "
+                   "in this run), auto (join the running one) or HOST:PORT (default: [ray] address "
+                   "of the config, none; docs/scale.md)")
     options.add_out(p, "OUT/RUN_ID")
     options.add_run_id(p, "<model>__<suite>")
     options.add_data_dir(p)
@@ -49,7 +52,7 @@ def run_config(args: argparse.Namespace) -> EvalConfig:
         "run.suite": args.suite, "run.benchmarks": args.benchmarks, "run.limit": args.limit,
         "run.samples": args.samples, "run.out": args.out, "sampling.max_tokens": args.max_tokens,
         "sampling.temperature": args.temperature, "sampling.top_p": args.top_p,
-        "sampling.seed": args.seed, "openai.concurrency": args.concurrency,
+        "sampling.seed": args.seed, "openai.concurrency": args.concurrency, "ray.address": args.ray,
         "run.since": args.since, "run.until": args.until, "run.contest_after": args.contest_after,
         "grading.unsafe_no_sandbox": args.unsafe_no_sandbox,
         "clr.enabled": True if args.tts == "clr" else None,
