@@ -50,8 +50,15 @@ class Fields(Frozen):
 
 
 class Reference(Frozen):
+    """Published scores. `answer_reading` says how the publishers read the answers behind those
+    figures: "lenient" (the final stated option, as published chat-model figures are usually
+    graded: an LLM or a forgiving parser) or "strict" (only the format the prompt asks for). A
+    grader with several readings (GPQA) reports each; the claim is compared with the matching one
+    (results.json `extra_metrics.<grader>.readings.<answer_reading>`, else the headline avg@k)."""
+
     citation: str
     scores: dict[str, float] = Field(default_factory=dict)
+    answer_reading: Literal["strict", "lenient"] = "lenient"
 
 
 class Released(Frozen):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from vt_eval.grading.extract import final_part, last_boxed
 
-LETTERS = "ABCDEFGH"
+LETTERS = "ABCDEFGHIJ"
 
 _WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|textrm|textit|mathit)\s*+\{([^{}]*)\}")
 # Possessive quantifiers (*+, ++) keep every pattern linear on hostile input: these run in the
@@ -33,6 +33,8 @@ _SEVERAL = re.compile(
 _ANSWER_LINE = re.compile(
     r"(?i:answer)\s*+(?:(?i:is)\s*+)?[:：]?\s*+\**+\s*+(?:(?i:option|choice)\s*+)?\(?([A-Za-z])"
     r"(?:\)|\.|:|\*|[ \t]*+$)", re.MULTILINE)
+# How strict says it found nothing (the lenient reading then looks further).
+NOTHING_FOUND = ("no \\boxed{} letter", "the last box holds no choice letter")
 MAX_BOX = 200  # a longer box holds no choice letter worth pattern-matching
 
 

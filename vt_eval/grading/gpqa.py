@@ -8,9 +8,14 @@ Policies (also in each Score's explanation):
 - a duplicated option (two Diamond items repeat an incorrect option) is shown once by default
   (card option `duplicate_options = "dedupe"`; `"keep"` shows all four). The gold is never a
   duplicate, so the question is unchanged; such items have three letters, A-C;
-- the answer is the last \\boxed{} after the reasoning block (`\\boxed{C}`, `\\boxed{\\text{(C)}}`),
-  else the last "Answer: C" / "the answer is (C)" line. A letter that is not one of the options
-  shown, or several letters, is `no_answer` (counted, with the reason);
+- strict reading (the Score's verdict, avg@k): the last \\boxed{} after the reasoning block
+  (`\\boxed{C}`, `\\boxed{\\text{(C)}}`), else the last "Answer: C" / "the answer is (C)" line. A
+  letter that is not one of the options shown, or several letters, is `no_answer` (counted, with
+  the reason);
+- lenient reading (details `lenient_verdict`, extra_metrics `readings.lenient`): the same, else the
+  final stated option as a careful reader takes it (vt_eval.grading.choice_lenient); both readings
+  are reported with their no-answer rates, and the claim line uses the card's
+  `reference.answer_reading`;
 - `extracted` is the chosen option's text (not its letter), so maj@k clusters the same choice
   across samples whose letters differ;
 - results.json `extra_metrics.gpqa` has the gold-letter and answer-letter distributions.
@@ -34,7 +39,15 @@ from vt_eval.grading.base import (
     GradingOptions,
     Prompt,
 )
-from vt_eval.grading.choice_letters import LETTERS, read_letter
+from vt_eval.grading.choice_lenient import (
+    contradicted,
+    option_by_text,
+    read_lenient,
+    two_letters,
+)
+from vt_eval.grading.choice_letters import LETTERS, NOTHING_FOUND, read_letter
+from vt_eval.grading.extract import final_part, last_boxed
+from vt_eval.grading.readings import Reading, reading, reading_line
 from vt_eval.records import GOLD_CLUSTER, Score
 
 CORRECT = "Correct Answer"
@@ -78,11 +91,43 @@ def item_options(item: Item, policy: str = "dedupe") -> list[tuple[str, str]]:
     return kept
 
 
-def extract_letter(response: str, options: Sequence[str] = ()) -> tuple[str | None, str]:
-    """(letter, how) or (None, why there is none). Letters are not checked against the options;
-    pass the option texts in the order shown so a letter-like option text (an item whose options
-    are `a`-`d`) is not read as a choice letter. Rules: vt_eval.grading.choice_letters."""
-    return read_letter(response, options)
+Mode = Literal["strict", "lenient"]
+MODES: tuple[Mode, ...] = ("strict", "lenient")
+
+
+def extract_letter(response: str, options: Sequence[str] = (),
+                   mode: Mode = "strict") -> tuple[str | None, str]:
+    """(letter, how) or (None, why there is none). Pass the option texts in the order shown: a
+    letter-like option text (an item whose options are `a`-`d`) is not read as a choice letter,
+    and the lenient mode matches an answer written as an option's text.
+
+    strict: the format the prompt asks for (vt_eval.grading.choice_letters). lenient: the same,
+    else the final stated option as a careful reader takes it (vt_eval.grading.choice_lenient);
+    a letter strict refuses (several letters, an ambiguous one) stays refused."""
+    letter, how = read_letter(response, options)
+    if mode == "strict":
+        return letter, how
+    final, _ = final_part(response)
+    if letter is not None:
+        return _checked(letter, how, final or "", options)
+    if not how.startswith(NOTHING_FOUND):
+        return letter, how
+    boxed = last_boxed(final or "").answer
+    if boxed is not None and (by_text := option_by_text(boxed, options)) is not None:
+        return by_text, "the last box holds an option's full text (lenient)"
+    return read_lenient(final or "", options)
+
+
+def _checked(letter: str, how: str, final: str, options: Sequence[str]) -> tuple[str | None, str]:
+    """The lenient check of a letter strict read: a letter that is not an option (`answer
+    choices` read as S) gives way to the lenient reading; one written with another option's
+    text (`B. <the text of A>`) is no answer."""
+    if options and letter not in LETTERS[:len(options)]:
+        return read_lenient(final, options)
+    if "Answer: X" in how and (why := two_letters(letter, final) or
+                               contradicted(letter, final, options)):
+        return None, why
+    return letter, how
 
 
 class GPQAOptions(GraderOptions):
@@ -94,13 +139,16 @@ class GPQAOptions(GraderOptions):
 
 class GPQAGrader(Grader):
     name = "gpqa"
-    version = "1"
+    version = "2"
     Options = GPQAOptions
     policies = {
         "options": "options shown in a per-(run seed, question, sample) keyed-hash order, recorded "
                    "in each sample",
-        "answer": "the last \\boxed{} letter after the reasoning, else the last 'Answer: X' line; a "
-                  "letter that is not an option is no_answer",
+        "answer": "strict: the last \\boxed{} letter after the reasoning, else the last 'Answer: X' "
+                  "line; a letter that is not an option is no_answer",
+        "lenient": "reported beside strict: else the final stated option ('the correct option is "
+                   "(A)', a last line '**B. 10**', 'Option C', an option's full text); two letters "
+                   "are no_answer",
         "clusters": "answers vote by the option chosen (its source column), not by its letter",
     }
 
@@ -124,7 +172,8 @@ class GPQAGrader(Grader):
 
     def truncated_details(self, task: GradeTask) -> tuple[str | None, dict[str, Any]]:
         extra = task.sample.prompt_extra
-        return None, {"gold_letter": extra.get("gold_letter"), "letters": extra.get("letters")}
+        return None, {"gold_letter": extra.get("gold_letter"), "letters": extra.get("letters"),
+                      "lenient_verdict": "truncated"}
 
     def cluster_keys(self, scores: Sequence[Score], options: GradingOptions) -> list[str | None]:
         """Letters differ between samples (each has its own option order): vote by option."""
@@ -144,8 +193,9 @@ class GPQAGrader(Grader):
         if CORRECT not in columns or letters[columns.index(CORRECT)] != gold_letter:
             return self.score(task, "grader_error", None, "recorded gold letter does not point at "
                               "the correct answer")
-        facts = {"gold_letter": gold_letter, "letters": letters}
         shown = [str(task.item.row.get(column) or "").strip() for column in columns]
+        facts = {"gold_letter": gold_letter, "letters": letters,
+                 **self._lenient(sample.response, shown, letters, gold_letter)}
         letter, how = extract_letter(sample.response, shown)
         if letter is None:
             return self.score(task, "no_answer", None, how, **facts)
@@ -158,21 +208,45 @@ class GPQAGrader(Grader):
         return self.score(task, verdict, chosen, f"chose {letter} ({column}); gold {gold_letter}; "
                           f"{how}", letter=letter, option_column=column, **facts)
 
+    @staticmethod
+    def _lenient(response: str, shown: Sequence[str], letters: str, gold: str) -> dict[str, Any]:
+        letter, how = extract_letter(response, shown, mode="lenient")
+        verdict = "no_answer" if letter is None or letter not in letters else \
+            "correct" if letter == gold else "incorrect"
+        return {"lenient_letter": letter, "lenient_verdict": verdict, "lenient_how": how}
+
     def extra_metrics(self, tasks: Sequence[GradeTask], scores: Sequence[Score]) -> GPQAMetrics:
         return gpqa_metrics(tasks, scores)
 
     def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
         m = GPQAMetrics.model_validate(metrics)
-        return [f"gold letters {m.gold_letter_distribution}, answered letters "
-                f"{m.answer_letter_distribution}"]
+        return [reading_line(name, r) for name, r in m.readings.items()] + [
+            f"gold letters {m.gold_letter_distribution}, answered letters "
+            f"{m.answer_letter_distribution}"]
 
 
 class GPQAMetrics(Frozen):
+    readings: dict[str, Reading]  # "strict" (the headline avg@k) and "lenient"
     gold_letter_distribution: dict[str, int]
     answer_letter_distribution: dict[str, int]
     not_correct_by_verdict: dict[str, int]
     accuracy_by_domain: dict[str, float]
     permutation: str
+
+
+def _lenient_verdict(score: Score) -> str:
+    """The lenient verdict; a sample graded without one (an error) keeps its own verdict."""
+    return str(score.details.get("lenient_verdict", score.verdict))
+
+
+def _run_seed(tasks: Sequence[GradeTask]) -> int:
+    """The run seed, read back from a sample's permutation key (the bootstrap's seed)."""
+    for task in tasks:
+        key = str(task.sample.prompt_extra.get("permutation", ""))
+        parts = key.removeprefix(PERMUTATION_VERSION + "/").split("/")
+        if parts and parts[0].lstrip("-").isdigit():
+            return int(parts[0])
+    return 0
 
 
 def gpqa_metrics(tasks: Sequence[GradeTask], scores: Sequence[Score]) -> GPQAMetrics:
@@ -185,7 +259,11 @@ def gpqa_metrics(tasks: Sequence[GradeTask], scores: Sequence[Score]) -> GPQAMet
         counts = by_domain.setdefault(domain_of.get(s.item_id, "?"), [0, 0])
         counts[0] += s.verdict == "correct"
         counts[1] += 1
+    seed = _run_seed(tasks)
+    readings = {"strict": reading(scores, lambda s: s.verdict, seed),
+                "lenient": reading(scores, _lenient_verdict, seed)}
     return GPQAMetrics.model_validate({
+        "readings": readings,
         "gold_letter_distribution": dict(sorted(gold.items())),
         "answer_letter_distribution": dict(sorted(answered.items())),
         "not_correct_by_verdict": dict(sorted(reasons.items())),

@@ -1,0 +1,225 @@
+"""The lenient reading of a multiple-choice answer: the final stated option, as a careful reader
+would take it, when the strict format (a boxed letter, an "Answer: X" line) is absent.
+
+Policies (strict first; these only where strict finds no letter):
+- a statement naming the option: "the correct option is (A)", "the best answer from the given
+  options is D", "Final answer: **C**" (anywhere in the final part; the last one counts);
+- in the last five non-empty lines: a line that is a letter, with or without its option text
+  (`D. 12.62`, `**B. 10**`, `(C)`), a bold letter (`**Option A. 10**`), "Option C" not followed by
+  a negation ("option D is incorrect" names an option it rejects), a letter followed by its own
+  option's text (`C: 2,4-bis(...)`), or the full text of exactly one option;
+- the latest of these counts. Two different letters in that statement or line (`A or C`,
+  `**A** and **B**`) are `no_answer`: a reader would not guess between them; a letter followed by
+  another option's text is `no_answer` too. Lower-case letters are never read (`a` is a word).
+
+Everything runs in the main process on untrusted text, so it only looks at the last
+TAIL_CHARS characters and every pattern is linear (possessive quantifiers, no nested repeats).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+TAIL_CHARS = 4000
+LAST_LINES = 5
+MIN_TEXT = 3  # an option text shorter than this is never matched by itself (`4`, `A`)
+_LETTER = r"\(?([A-J])\)?"
+_END = r"(?=[\s.,:;!)*]|$)"
+_STATEMENT = re.compile(
+    r"(?:(?i:correct|final|best|right|most\s++likely)\s++)?(?i:(?:answer|option|choice)s?)"
+    r"(?:\s++(?!(?i:is|was|are|would|should|must)\b)[\w-]++){0,6}?\s*+"  # the closest option to the value is
+    r"(?:(?i:is|would\s++be|should\s++be|must\s++be|=)\s*+[:：]?|[:：])\s*+(?:\*\*|__)?\s*+"
+    r"(?i:option\s++|choice\s++)?" + _LETTER + _END)
+_OPTION_WORD = re.compile(r"(?i:option|choice)\s++(?:\*\*)?" + _LETTER +
+                          r"(?![A-Za-z0-9])(?P<after>.{0,40})")
+_LEAD_IN = re.compile(r"(?i:\bis|\bare|:)\s*+(?:\*\*)?\s*+$")
+# "... is option C" / "option C is correct": the option is stated, not discussed
+_OPTION_STATED = re.compile(
+    r"(?:(?i:is|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick)"
+    r"\s*+(?:\*\*)?\s*+\(?(?:\*\*)?\s*+$)|^\W*+$")
+_PAREN_OPTION = re.compile(r"\((?:\*\*)?\s*+(?i:option|choice)\s++([A-J])\s*+(?:\*\*)?\)\W*+$")
+_OPTION_VERDICT = re.compile(r"^\W*+(?i:is|would\s++be|seems)\s++(?i:the\s++)?(?i:correct|best|right|"
+                             r"most\s++(?:likely|plausible|accurate|appropriate)|answer)")
+_NEGATION = re.compile(r"^\W*+(?:is|are)?\s*+(?:not|incorrect|wrong|false|ruled|eliminated|"
+                       r"unlikely|can\s*+not|cannot)", re.IGNORECASE)
+_BOLD = re.compile(r"\*\*\s*+(?i:option\s++|answer:?\s*+)?" + _LETTER +
+                   r"(?:[.):]\s*+[^*\n]{0,200}+)?\*\*")
+_LINE_LETTER = re.compile(r"^(?i:(?:final\s++)?answer\s*+[:：]\s*+|option\s++|choice\s++)?" + _LETTER +
+                          r"(?:[.):]\s*+(?P<text>.*+))?$")
+_LETTER_TEXT = re.compile(r"(?<![A-Za-z])([A-J])[.):]\s++(?P<text>\S.{2,}+)$")
+_SECOND = re.compile(r"^\s*+(?:,|or|and|/|&)\s*+(?:\*\*)?\s*+(?i:option\s++)?\(?[A-J]\)?" + _END)
+_MARKUP = re.compile(r"\*\*|__|^#+\s*+|^>\s*+|^[-•]\s++|\\textbf\{|\\text\{|[{}$]")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("**", "").split()).strip(" .:;").casefold()
+
+
+_KEY_NOISE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*+\{([^{}]*+)\}|\\[,;! ]|[\s$~≈*]|\\approx|\\sim")
+
+
+def _key(text: str) -> str:
+    """An option text for comparison: spacing, markup, `~` and `$` dropped (`20.132 \\, GeV`
+    is `20.132 GeV`, `~ 0.4` is `0.4`)."""
+    return _KEY_NOISE.sub(lambda m: m.group(1) or "", text).strip(".:;").casefold()
+
+
+def _lines(final: str) -> list[tuple[int, str]]:
+    """(offset, text) of the last LAST_LINES non-empty lines."""
+    out: list[tuple[int, str]] = []
+    end = len(final)
+    while end > 0 and len(out) < LAST_LINES:
+        start = final.rfind("\n", 0, end) + 1
+        line = final[start:end]
+        if line.strip():
+            out.append((start, line))
+        end = start - 1
+    return out
+
+
+def _text_letter(text: str, options: Sequence[str]) -> str | None:
+    """The letter of the one option whose text is `text` (None for none or several)."""
+    wanted = _key(text)
+    if len(wanted) < MIN_TEXT:
+        return None
+    hits = [i for i, option in enumerate(options) if _key(option) == wanted]
+    return "ABCDEFGHIJ"[hits[0]] if len(hits) == 1 else None
+
+
+def option_by_text(answer: str, options: Sequence[str]) -> str | None:
+    """The letter of the one option whose full text `answer` is (markup and $ dropped)."""
+    return _text_letter(_MARKUP.sub("", answer.strip()), options) if len(answer) <= 2000 else None
+
+
+def _contradicts(letter: str, text: str | None, options: Sequence[str]) -> bool:
+    """A letter written with the text of another option."""
+    if not text or not options:
+        return False
+    other = _text_letter(text, options)
+    return other is not None and other != letter
+
+
+def two_letters(letter: str, final: str) -> str | None:
+    """Why the last "answer ... X" statement names a second letter (`A or C`), or None."""
+    tail = final[-TAIL_CHARS:]
+    found = None
+    for m in re.finditer(r"(?i:answer)[^\n]{0,40}?(?<![A-Za-z])\(?" + letter + r"\)?(?:\*\*)?", tail):
+        found = m
+    if found is not None and _SECOND.match(tail[found.end():found.end() + 20]):
+        return f"two letters in one statement: {tail[found.start():found.end() + 20]!r} (lenient)"
+    return None
+
+
+def contradicted(letter: str, final: str, options: Sequence[str]) -> str | None:
+    """Why the last `X. text` line of `final` for this letter names another option, or None."""
+    tail = final[-TAIL_CHARS:]
+    for m in re.finditer(r"(?<![A-Za-z])" + letter + r"[.):]\s*+([^\n]{3,300}+)", tail):
+        other = _text_letter(_MARKUP.sub("", m.group(1)).strip().rstrip("."), options)
+        if other is not None and other != letter:
+            return f"letter {letter} written with the text of option {other}: ambiguous (lenient)"
+    return None
+
+
+def _alone(before: str, after: str) -> bool:
+    """Whether a bold letter is the line's statement: nothing after it but punctuation, and
+    nothing before it but a bullet or a lead-in ending in `is` or a colon."""
+    lead = before.strip(" \t*-•>#")
+    return not after.strip(" \t.*!") and (not lead or _OPTION_STATED.search(lead) is not None)
+
+
+def _line_candidates(offset: int, line: str, options: Sequence[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    plain = _MARKUP.sub("", line.strip()).strip().rstrip(".")
+    if m := _LINE_LETTER.match(plain):
+        letter, text = m.group(1), (m.group("text") or "").strip()
+        if _contradicts(letter, text, options):
+            found.append((offset, ""))
+        elif not text or _is_own(letter, text, options):  # `D) Incorrect product` discusses D
+            found.append((offset, letter))
+    for m in _BOLD.finditer(line):
+        if _alone(line[:m.start()], line[m.end():]) or (
+                _LEAD_IN.search(line[:m.start()]) and _own_text(m.group(0), m.group(1), options)):
+            found.append((offset + m.start(), m.group(1)))
+    for m in _OPTION_WORD.finditer(line):
+        before = line[:m.start()].rstrip(" \t*(")
+        stated = _OPTION_STATED.search(before) is not None or _OPTION_VERDICT.match(m.group("after"))
+        if stated and not _NEGATION.match(m.group("after")):
+            found.append((offset + m.start(), m.group(1)))
+    if m := _PAREN_OPTION.search(line.rstrip()):
+        found.append((offset + m.start(), m.group(1)))
+    for m in _LETTER_TEXT.finditer(plain):
+        index = "ABCDEFGHIJ".index(m.group(1))
+        own = _norm(options[index]) if index < len(options) else ""
+        if len(own) >= MIN_TEXT and _norm(m.group("text")).rstrip(" .:*") == own \
+                and _alone(plain[:m.start()], ""):
+            found.append((offset + len(line), m.group(1)))
+    if (letter := _text_letter(plain, options)) is not None:
+        found.append((offset + len(line), letter))
+    elif (letter := _ending_option(plain, options)) is not None:
+        found.append((offset + len(line), letter))
+    return found
+
+
+def _is_own(letter: str, text: str, options: Sequence[str]) -> bool:
+    """Whether `text` is the text of option `letter` itself (or options are unknown)."""
+    index = "ABCDEFGHIJ".index(letter)
+    if not options:
+        return False
+    if index >= len(options):
+        return False
+    written, own = _key(text), _key(options[index])
+    if written == own:
+        return True
+    # a long option quoted in part, or followed by a short remark (a long one is a discussion)
+    if len(written) >= 20 and own.startswith(written):
+        return True
+    return len(own) >= 3 and written.startswith(own) and len(written) - len(own) <= 15
+
+
+def _own_text(bold: str, letter: str, options: Sequence[str]) -> bool:
+    """Whether `**C. <text>**` carries the text of option C itself."""
+    text = re.sub(r"^\*\*\s*+(?i:option\s++)?\(?[A-J]\)?[.):]?", "", bold).strip("* ")
+    return len(_key(text)) >= MIN_TEXT and _is_own(letter, text, options)
+
+
+def _ending_option(plain: str, options: Sequence[str]) -> str | None:
+    """The option whose full text ends a concluding line after `is` or a colon ("the most
+    reasonable structure is 4-chlorobenzoic acid."), when exactly one option does."""
+    text = _norm(plain)
+    hits = []
+    for index, option in enumerate(options):
+        own = _norm(option)
+        if len(own) >= 8 and text.endswith(own) and _LEAD_IN.search(text[:-len(own)].rstrip()):
+            hits.append(index)
+    return "ABCDEFGHIJ"[hits[0]] if len(hits) == 1 else None
+
+
+def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, str]:
+    """(letter, how) or (None, why) from the final part of a response (after the reasoning)."""
+    tail = final[-TAIL_CHARS:]
+    candidates: list[tuple[int, str, str]] = []
+    for m in _STATEMENT.finditer(tail):
+        after = tail[m.end():m.end() + 30]
+        if _NEGATION.match(after):
+            continue
+        if _SECOND.match(after):
+            candidates.append((m.start(), "", "two letters in one statement"))
+        else:
+            candidates.append((m.start(), m.group(1), "a statement naming the option"))
+    for offset, line in _lines(tail):
+        letters = _line_candidates(offset, line, options)
+        distinct = {letter for _, letter in letters}
+        if len(distinct) > 1 or "" in distinct:
+            candidates.append((offset, "", f"different letters in one line: {line.strip()[:60]!r}"))
+        elif letters:
+            candidates.append((max(p for p, _ in letters), letters[0][1], "the last lines"))
+    if not candidates:
+        return None, "no stated option found (lenient)"
+    position, letter, how = max(candidates, key=lambda c: c[0])
+    valid = "ABCDEFGHIJ"[:len(options)] if options else "ABCDEFGHIJ"
+    if not letter:
+        return None, f"{how} (lenient)"
+    if letter not in valid:
+        return None, f"letter {letter} is not one of the options (lenient)"
+    return letter, f"{how} (lenient)"
