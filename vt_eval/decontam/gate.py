@@ -74,15 +74,25 @@ def check(audit_dir: Path, policy: Policy) -> Verdict:
     if refusal is not None:
         return refusal
     counted = _count(matches, policy)
+    benchmarks = summary["benchmarks"]
+    unchecked = [name for name, b in benchmarks.items() if not _can_fail(policy, name, b["items"])]
+    if len(unchecked) == len(benchmarks):
+        return Verdict(EXIT_ERROR, (f"policy {policy.source} checks nothing on this audit: no benchmark "
+                                    f"can fail (gate.max_rate = {policy.gate.max_rate}, every "
+                                    f"gate.max_items cap at or above the benchmark's item count)",
+                                    "not checked: the policy cannot fail, so it cannot pass (fail closed)"))
     failures, lines = [], []
-    for name, bench in summary["benchmarks"].items():
+    for name, bench in benchmarks.items():
         items = bench["items"]
         bad = counted.get(name, {})
         rate = len(bad) / items
         evidence = sum(bad.values())
         cap = policy.gate.max_items.get(name)
         status = f"{name}: {len(bad)}/{items} items contaminated ({100 * rate:.2f}%), {evidence} evidence match(es)"
-        if cap is not None and len(bad) > cap:
+        if name in unchecked:
+            lines.append(f"not checked {status}; the gate cannot fail for it (gate.max_rate = "
+                         f"{policy.gate.max_rate}, gate.max_items.{name} = {cap})")
+        elif cap is not None and len(bad) > cap:
             failures.append(f"FAIL {status}; rule gate.max_items.{name} = {cap}")
         elif rate > policy.gate.max_rate:
             failures.append(f"FAIL {status}; rule gate.max_rate = {policy.gate.max_rate}")
@@ -92,6 +102,12 @@ def check(audit_dir: Path, policy: Policy) -> Verdict:
             lines.append(f"     items: {', '.join(sorted(bad)[:20])}" + (" …" if len(bad) > 20 else ""))
     verdict = "policy violated" if failures else "policy holds"
     return Verdict(EXIT_VIOLATED if failures else EXIT_OK, (*failures, *lines, verdict))
+
+
+def _can_fail(policy: Policy, name: str, items: int) -> bool:
+    """Whether some number of contaminated items of this benchmark fails the gate."""
+    cap = policy.gate.max_items.get(name)
+    return policy.gate.max_rate < 1.0 or (cap is not None and cap < items)
 
 
 def _jsonable(value: object) -> object:

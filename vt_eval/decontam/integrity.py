@@ -22,7 +22,7 @@ from vt_eval.util import sha256_bytes
 
 SUMMARY = "summary.json"
 MATCHES = "matches.jsonl"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: object keys, binary/map columns and text paragraphs audited
 
 Count = Field(ge=0)
 
@@ -80,7 +80,7 @@ class Integrity(_Record):
 
 
 class Summary(_Record):
-    format_version: Literal[2]
+    format_version: Literal[3]
     ok: bool
     errors: list[str]
     policy: PolicyRecord

@@ -51,7 +51,7 @@ class MinhashParams:
     seed: Annotated[int, Field(ge=0, lt=1 << 32)] = 1
     shingle: Annotated[int, Field(ge=1, le=64)] = 3
     lsh_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
-    min_jaccard: Fraction = 0.5
+    min_jaccard: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -143,6 +143,7 @@ _RULE_FIELDS = {"ngram": {"n", "min_shared", "min_containment"}, "minhash": {"mi
 def _validate(policy: Policy) -> None:
     where = policy.source
     sizes = policy.ngram.sizes
+    _check_bounds(policy)
     for rule in policy.rules:
         if rule.method == "ngram" and rule.n not in sizes:
             raise ConfigError(f"{where}: rule '{rule.describe()}' uses n={rule.n}, "
@@ -154,6 +155,34 @@ def _validate(policy: Policy) -> None:
         if stray:
             raise ConfigError(f"{where}: rule '{rule.describe()}': {stray} do not apply to method "
                               f"{rule.method!r}")
+
+
+def _check_bounds(policy: Policy) -> None:
+    """No threshold below the bound the audit records evidence at: MinHash evidence exists only
+    for LSH candidates (`lsh_threshold`) whose exact Jaccard reaches `minhash.min_jaccard`, so a
+    rule asking for less would pass rows it never saw. And a gate that cannot fail checks nothing."""
+    where, minhash = policy.source, policy.minhash
+    if minhash.enabled and minhash.min_jaccard < minhash.lsh_threshold:
+        raise ConfigError(f"{where}: minhash.min_jaccard = {minhash.min_jaccard} is below "
+                          f"minhash.lsh_threshold = {minhash.lsh_threshold}: pairs in between are "
+                          f"rarely LSH candidates, so they would go unseen; raise min_jaccard or "
+                          f"lower lsh_threshold")
+    floor = max(minhash.min_jaccard, minhash.lsh_threshold)
+    for rule in policy.rules:
+        if rule.method == "minhash" and rule.min_jaccard is not None and rule.min_jaccard < floor:
+            raise ConfigError(f"{where}: rule '{rule.describe()}' asks for min_jaccard = "
+                              f"{rule.min_jaccard}, below the bound the audit records MinHash evidence "
+                              f"at ({floor}: minhash.min_jaccard / lsh_threshold); matches between them "
+                              f"are never recorded, so the rule could not see them. Lower "
+                              f"[minhash] min_jaccard (and re-run the audit) or raise the rule's")
+    if not policy.rules:
+        raise ConfigError(f"{where}: rules = [] counts no match as contamination, so the policy "
+                          f"checks nothing; give at least one [[rules]] table (or omit `rules` for "
+                          f"the defaults)")
+    if policy.gate.max_rate >= 1.0 and not policy.gate.max_items:
+        raise ConfigError(f"{where}: gate.max_rate = {policy.gate.max_rate} with no gate.max_items "
+                          f"cannot fail (no benchmark can exceed 100% contaminated), so the policy "
+                          f"checks nothing; lower max_rate or cap a benchmark in [gate.max_items]")
 
 
 def _version(raw: dict[str, Any], where: str) -> None:
@@ -184,10 +213,12 @@ def load_policy(path: Path | None = None) -> Policy:
     if not isinstance(rules_raw, list):
         raise ConfigError(f"{where}: rules must be an array of tables ([[rules]]), got {rules_raw!r}")
     rules = tuple(_build(CountRule, r, f"{where} [[rules]] #{i + 1}") for i, r in enumerate(rules_raw))
+    if "rules" not in raw:
+        rules = DEFAULT_RULES
     policy = Policy(
         ngram=_build(NgramParams, raw.get("ngram", {}), f"{where} [ngram]"),
         minhash=_build(MinhashParams, raw.get("minhash", {}), f"{where} [minhash]"),
-        rules=rules or DEFAULT_RULES,
+        rules=rules,
         gate=_build(Gate, gate_raw, f"{where} [gate]"),
         source=where,
         sha256=sha256_bytes(data),
