@@ -8,9 +8,11 @@ Policies (strict first; these only where strict finds no letter):
   (`D. 12.62`, `**B. 10**`, `(C)`), a bold letter (`**Option A. 10**`), "Option C" not followed by
   a negation ("option D is incorrect" names an option it rejects), a letter followed by its own
   option's text (`C: 2,4-bis(...)`), or the full text of exactly one option;
-- the latest of these counts. Two different letters in that statement or line (`A or C`,
-  `**A** and **B**`) are `no_answer`: a reader would not guess between them; a letter followed by
-  another option's text is `no_answer` too. Lower-case letters are never read (`a` is a word).
+- the latest of these counts. Two different letters in that statement (`A or C`), or different
+  options named in the last line or in it and the line just before (`h_B = 2h_A (Option B)` then
+  `... (Option F)`), are
+  `no_answer`: a reader would not guess between them; a letter followed by another option's text
+  is `no_answer` too. Lower-case letters are never read (`a` is a word).
 
 Everything runs in the main process on untrusted text, so it only looks at the last
 TAIL_CHARS characters and every pattern is linear (possessive quantifiers, no nested repeats).
@@ -207,13 +209,19 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
             candidates.append((m.start(), "", "two letters in one statement"))
         else:
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
-    for offset, line in _lines(tail):
-        letters = _line_candidates(offset, line, options)
-        distinct = {letter for _, letter in letters}
-        if len(distinct) > 1 or "" in distinct:
-            candidates.append((offset, "", f"different letters in one line: {line.strip()[:60]!r}"))
-        elif letters:
-            candidates.append((max(p for p, _ in letters), letters[0][1], "the last lines"))
+    lines = _lines(tail)  # last first
+    found = [_line_candidates(offset, line, options) for offset, line in lines]
+    latest = next((n for n, letters in enumerate(found) if letters), None)
+    if latest is not None:
+        letters = found[latest]
+        named = {letter for _, letter in letters}
+        before = {letter for _, letter in found[latest + 1]} if latest + 1 < len(found) else set()
+        position = max(p for p, _ in letters)
+        if len(named) > 1 or "" in named or (before and before != named):
+            candidates.append((position, "", "different options named in the last lines: "
+                               f"{lines[latest][1].strip()[:60]!r}"))
+        else:
+            candidates.append((position, letters[0][1], "the last lines"))
     if not candidates:
         return None, "no stated option found (lenient)"
     position, letter, how = max(candidates, key=lambda c: c[0])
