@@ -69,11 +69,6 @@ REVIEWED = {(r["set"], r["reading"], r["key"]): r for r in json.loads(
     (DATA / "reviewed.json").read_text(encoding="utf-8"))["reviewed"]}
 
 
-@pytest.fixture(scope="module")
-def math_graded() -> list[Graded]:
-    return graded_math()
-
-
 def _check(graded: list[Graded], data_set: str, reading: str) -> None:
     unreviewed = [g for g in graded if not agree(g) and (data_set, reading, g.key) not in REVIEWED]
     assert not unreviewed, f"disagreements with the publisher not in reviewed.json: {unreviewed}"
@@ -85,9 +80,12 @@ def _check(graded: list[Graded], data_set: str, reading: str) -> None:
     assert agreed / len(graded) >= 0.95, f"{agreed}/{len(graded)}"
 
 
-def test_math_answers_agree_with_the_publisher(math_graded: list[Graded]) -> None:
-    assert len(math_graded) == 200
-    _check(math_graded, "tora", "math")
+@pytest.mark.parametrize("name,data_set", [("tora_gsm8k.jsonl", "tora"),
+                                           ("openai_gsm8k.jsonl", "openai_gsm8k")])
+def test_math_answers_agree_with_the_publisher(name: str, data_set: str) -> None:
+    graded = graded_math(name)
+    assert len(graded) == 200
+    _check(graded, data_set, "math")
 
 
 @pytest.mark.parametrize("reading", ["strict", "lenient"])
