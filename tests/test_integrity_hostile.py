@@ -118,15 +118,29 @@ def test_partial_run_relabelled_complete(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_deleted_samples_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_honest(tmp_path, capsys, copy_run("base", tmp_path / "honest"), OPEN, 0)
+    assert_missing_file_refused(tmp_path, capsys, "samples.jsonl")
+
+
+@pytest.mark.parametrize("name", ["plan.json", "manifest.json", "scores.jsonl", "results.json"])
+def test_any_file_a_check_needs_missing_is_exit_2(tmp_path: Path, name: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert_missing_file_refused(tmp_path, capsys, name)
+
+
+def assert_missing_file_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                name: str) -> None:
     run = copy_run("base", tmp_path / "run")
-    (run / "samples.jsonl").unlink()
+    (run / name).unlink()
+    (run / "scorecard.md").unlink()
     code, cases, summary = gate(tmp_path, OPEN, run)
     assert code == 2 and status(cases) == {"run.readable": "error"}
-    assert "samples.jsonl: missing" in summary
+    assert f"{name}: missing" in summary
     assert main(["compare", str(run), str(built("base"))]) == 2
+    assert main(["compare", str(built("base")), str(run)]) == 2
     assert main(["report", str(run)]) == 2
     out = " ".join(capsys.readouterr().out.split())
-    assert "samples.jsonl: missing" in out and "Traceback" not in out
+    assert f"{name}: missing" in out and "Traceback" not in out
+    assert not (run / "scorecard.md").exists()  # nothing written it cannot vouch for
 
 
 @pytest.mark.parametrize("also_edit_scores", [False, True])

@@ -62,9 +62,10 @@ def compare_runs(a: VerifiedRun, b: VerifiedRun, intersection: bool = False,
         acc_a, acc_b = _accuracies(mine), _accuracies(other)
         if set(acc_a) != set(acc_b) and not intersection:
             only_a, only_b = sorted(set(acc_a) - set(acc_b)), sorted(set(acc_b) - set(acc_a))
+            more_a, more_b = ("…" if len(only_a) > 5 else ""), ("…" if len(only_b) > 5 else "")
             raise DataError(f"{mine.benchmark}: the runs scored different problems (only in "
-                            f"{a.data.run_id}: {only_a[:5]}{'…' if len(only_a) > 5 else ''}; only "
-                            f"in {b.data.run_id}: {only_b[:5]}{'…' if len(only_b) > 5 else ''}); "
+                            f"{a.data.run_id}: {only_a[:5]}{more_a}; only "
+                            f"in {b.data.run_id}: {only_b[:5]}{more_b}); "
                             f"a paired comparison needs the same problems. Use --intersection to "
                             f"compare the problems both scored")
         common = sorted(set(acc_a) & set(acc_b))

@@ -68,11 +68,13 @@ def _item_problems(name: str, recorded: list[dict], computed: list[dict]) -> lis
     mine = {i.get("item_id"): i for i in recorded}
     theirs = {i["item_id"]: i for i in computed}
     problems = []
-    missing, extra = sorted(set(theirs) - set(mine), key=str), sorted(set(mine) - set(theirs), key=str)
+    missing = sorted(set(theirs) - set(mine), key=str)
+    extra = sorted(set(mine) - set(theirs), key=str)
     if missing:
         problems.append(f"{name}: per_item lacks items {missing[:5]} that scores.jsonl scores")
     if extra:
-        problems.append(f"{name}: per_item lists items {extra[:5]} that scores.jsonl does not score")
+        problems.append(f"{name}: per_item lists items {extra[:5]} that scores.jsonl does not "
+                        f"score")
     if len(recorded) != len(mine):
         problems.append(f"{name}: per_item lists an item more than once")
     for item_id in [i for i in theirs if i in mine]:

@@ -49,9 +49,10 @@ def planned_keys(planned: PlannedBenchmark) -> set[SampleKey]:
 
 def _plan_problems(run: RunData) -> list[str]:
     problems = []
-    names = Counter(b.name for b in run.plan.benchmarks)
-    if [n for n, c in names.items() if c > 1]:
-        problems.append(f"plan.json lists benchmarks twice: {sorted(n for n, c in names.items() if c > 1)}")
+    named = Counter(b.name for b in run.plan.benchmarks)
+    twice_named = sorted(n for n, c in named.items() if c > 1)
+    if twice_named:
+        problems.append(f"plan.json lists benchmarks twice: {twice_named}")
     for planned in run.plan.benchmarks:
         twice = sorted(i for i, c in Counter(planned.item_ids).items() if c > 1)
         if twice:
@@ -81,8 +82,8 @@ def _file_problems(run: RunData, planned: set[SampleKey]) -> list[str]:
     if unbacked:
         problems.append(f"scores.jsonl scores {len(unbacked)} samples that samples.jsonl does not "
                         f"hold: {_keys(unbacked)}")
-    mismatched = sorted(s.key for s in run.scores if s.key in run.samples and
-                        (s.verdict == "truncated") != (run.samples[s.key].finish_reason == "length"))
+    mismatched = sorted(s.key for s in run.scores if s.key in run.samples and (
+        (s.verdict == "truncated") != (run.samples[s.key].finish_reason == "length")))
     if mismatched:
         problems.append(f"{len(mismatched)} verdicts disagree with samples.jsonl on truncation "
                         f"(verdict `truncated` if and only if finish_reason is `length`): "
@@ -99,9 +100,12 @@ def _file_problems(run: RunData, planned: set[SampleKey]) -> list[str]:
 def _as_sample(run: RunData, key: SampleKey) -> Sample:
     """What `benchmark_result` reads of a sample (its count and token count), from the digest."""
     digest = run.samples[key]
-    return Sample.model_construct(benchmark=key[0], item_id=key[1], sample_index=key[2],
-                                  response="", finish_reason=digest.finish_reason,
-                                  completion_tokens=digest.completion_tokens)
+    # every field given: model_construct filling defaults costs more than the recomputation
+    return Sample.model_construct(benchmark=key[0], item_id=key[1], sample_index=key[2], seed=0,
+                                  messages=[], prompt_extra={}, response="",
+                                  finish_reason=digest.finish_reason, prompt_tokens=None,
+                                  completion_tokens=digest.completion_tokens, latency_s=None,
+                                  created_at="", replaced_surrogates=0)
 
 
 def _benchmark(run: RunData, planned: PlannedBenchmark,
