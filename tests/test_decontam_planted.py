@@ -118,13 +118,15 @@ def recall_table(outcome, truth) -> dict[str, dict[str, int]]:
     return table
 
 
-EXPECTED_RECALL = {  # out of PER_EDIT = 10 planted rows per edit type
+# out of PER_EDIT = 10 planted rows per edit type. MinHash LSH is probabilistic over the shingle
+# hashes: near_duplicate recall moved from 3 to 5 when the token hash changed (issue 22).
+EXPECTED_RECALL = {
     "ngram": {"verbatim": 10, "embedded": 10, "whitespace": 10, "latex_spacing": 10, "case": 10,
               "changed_number": 10, "reordered_sentences": 10, "near_duplicate": 4},
     "minhash": {"verbatim": 10, "embedded": 0, "whitespace": 10, "latex_spacing": 10, "case": 10,
-                "changed_number": 10, "reordered_sentences": 10, "near_duplicate": 3},
+                "changed_number": 10, "reordered_sentences": 10, "near_duplicate": 5},
     "any": {"verbatim": 10, "embedded": 10, "whitespace": 10, "latex_spacing": 10, "case": 10,
-            "changed_number": 10, "reordered_sentences": 10, "near_duplicate": 6},
+            "changed_number": 10, "reordered_sentences": 10, "near_duplicate": 7},
 }
 
 
@@ -142,7 +144,7 @@ def test_precision_is_exact_and_decoys_are_clean(planted) -> None:
     truth, outcome, _ = planted
     counting = [m for m in outcome.matches if m["counts_by"]]
     correct = [m for m in counting if _is_true(m, truth)]
-    assert (len(correct), len(counting)) == (137, 137)  # precision 1.0 (ngram 82 + minhash 55 pairs)
+    assert (len(correct), len(counting)) == (139, 139)  # precision 1.0 (ngram 74 + minhash 65 pairs)
     # Below-policy matches are kept as evidence but never count: 17 n-gram matches on shared letter
     # lists like "A, B, C, D". MinHash evidence is recorded only at exact Jaccard >= min_jaccard, so
     # the LSH candidates with a low exact Jaccard (8 of them on decoy/filler rows) are not recorded.

@@ -228,7 +228,8 @@ def run_audit(train: list[Path], bench: BenchmarkSet, policy: Policy, config: Au
                        "text_fields": list(config.options.text_fields) if config.options.text_fields else "all",
                        "max_line_bytes": config.options.max_line_bytes,
                        "normalisation": NORMALISATION,
-                       "hot_path_hash": "numpy polynomial mod 2^64 + splitmix64; exact token re-check",
+                       "hot_path_hash": "numpy 8-byte chunks + splitmix64 (polynomial mod 2^64 past 64 bytes); "
+                                        "exact token re-check",
                        "minhash": {"library": "datasketch", "scheme": "affine32",
                                    "shingle_hash": "low 32 bits of the 64-bit token n-gram hash"}},
         "versions": _versions(),

@@ -5,9 +5,11 @@ class table (letter / digit / separator; every byte >= 0x80 is a letter byte bec
 already turned non-word non-ASCII characters into spaces), run boundaries, and LaTeX control words
 (a letter run right after a backslash) dropped.
 
-Token hash: a polynomial over the token's bytes modulo 2^64, computed for all tokens at once with a
-prefix sum and the modular inverse of the base (odd, so invertible mod 2^64), then the splitmix64
-finaliser. N-gram hash: sum of token hashes times fixed odd constants, finalised again. Calling a
+Token hash: the token's bytes read 8 at a time straight from the buffer (an unaligned 64-bit view;
+bytes past the token's end masked off), chained through the splitmix64 finaliser with the token's
+length: work per token, not per byte. A token longer than 64 bytes (rare: URLs, base64) is hashed
+instead by a polynomial over its bytes modulo 2^64 (prefix sums and the modular inverse of the
+base). N-gram hash: sum of token hashes times fixed odd constants, finalised again. Calling a
 hash function per token from Python caps throughput near 10 MB/s; this runs at numpy speed. The
 exact evidence stage re-checks every hit on the token strings, so a 64-bit collision can never
 become a reported match.
@@ -34,6 +36,9 @@ _CLASS[ord("a"):ord("z") + 1] = LETTER
 _CLASS[ord("0"):ord("9") + 1] = DIGIT
 _CLASS[0x80:] = LETTER
 _BACKSLASH = ord("\\")
+_CHUNKED = 64  # tokens up to this many bytes are hashed 8 bytes at a time, longer ones by prefix sums
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_LONG_TAG = np.uint64(0xD6E8FEB86659FD93)
 
 _pow_cache: dict[str, np.ndarray] = {"pow": np.ones(1, np.uint64), "inv": np.ones(1, np.uint64)}
 
@@ -68,31 +73,78 @@ class TokenArrays:
     ends: np.ndarray
 
 
-def token_arrays(buf: bytes) -> TokenArrays:
-    """Tokenise and hash a prepared UTF-8 buffer (see module doc)."""
-    raw = np.frombuffer(buf, dtype=np.uint8)
-    if raw.size == 0:
-        empty = np.zeros(0, np.int64)
-        return TokenArrays(np.zeros(0, np.uint64), empty, empty)
-    cls = _CLASS[raw]
-    change = np.empty(raw.size + 1, dtype=bool)
-    change[0] = True
-    change[-1] = True
-    np.not_equal(cls[1:], cls[:-1], out=change[1:-1])
-    bounds = np.flatnonzero(change)
-    run_starts, run_ends = bounds[:-1], bounds[1:]
-    keep = cls[run_starts] != SEP
-    starts, ends = run_starts[keep], run_ends[keep]
-    prev = np.where(starts > 0, raw[np.maximum(starts - 1, 0)], 0)
-    control = (cls[starts] == LETTER) & (prev == _BACKSLASH)
-    starts, ends = starts[~control], ends[~control]
+def _classes(raw: np.ndarray) -> np.ndarray:
+    """LETTER / DIGIT / SEP per byte (the table `_CLASS`, computed with comparisons: faster)."""
+    with np.errstate(over="ignore"):
+        letter = ((raw - np.uint8(97)) <= np.uint8(25)) | (raw >= np.uint8(0x80))
+        digit = (raw - np.uint8(48)) <= np.uint8(9)
+    return letter.view(np.uint8) | (digit.view(np.uint8) << np.uint8(1))
+
+
+def _boundaries(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) byte offsets of the tokens: maximal letter or digit runs, LaTeX control words
+    (a letter run right after a backslash) left out."""
+    cls = _classes(raw)
+    edge = np.empty(raw.size + 1, dtype=bool)
+    edge[0] = edge[-1] = True
+    np.not_equal(cls[1:], cls[:-1], out=edge[1:-1])
+    word = cls != SEP
+    starts = np.flatnonzero(edge[:-1] & word)
+    ends = np.flatnonzero(edge[1:] & word) + 1
+    after_backslash = starts[raw[np.maximum(starts - 1, 0)] == _BACKSLASH]
+    if after_backslash.size:
+        control = np.zeros(raw.size, dtype=bool)
+        control[after_backslash[(cls[after_backslash] == LETTER) & (after_backslash > 0)]] = True
+        keep = ~control[starts]
+        starts, ends = starts[keep], ends[keep]
+    return starts, ends
+
+
+def _chunk_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hash of each token of at most _CHUNKED bytes from its bytes read 8 at a time: per token,
+    not per byte (the bytes past a token's end are masked off)."""
+    padded = np.zeros(raw.size + 8, np.uint8)
+    padded[:raw.size] = raw
+    words = np.ndarray((raw.size,), dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes at any offset
+    with np.errstate(over="ignore"):
+        acc = (lengths.astype(np.uint64) * _LEN_MIX) ^ (words[starts] & _MASKS[np.minimum(lengths, 8)])
+        todo = np.flatnonzero(lengths > 8)
+        for k in range(1, _CHUNKED // 8):
+            if todo.size == 0:
+                break
+            left = lengths[todo] - 8 * k
+            chunk = words[starts[todo] + 8 * k] & _MASKS[np.minimum(left, 8)]
+            acc[todo] = mix64(acc[todo]) ^ chunk
+            todo = todo[left > 8]
+    return mix64(acc)
+
+
+def _polynomial_hashes(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of tokens longer than _CHUNKED bytes: a polynomial over the bytes (prefix sums)."""
     pw, inv = _powers(raw.size)
     with np.errstate(over="ignore"):
         prefix = np.zeros(raw.size + 1, np.uint64)
         np.cumsum(raw.astype(np.uint64) * pw, out=prefix[1:])
         token = (prefix[ends] - prefix[starts]) * inv[starts]
         token += (ends - starts).astype(np.uint64) * _LEN_MIX
-    return TokenArrays(mix64(token), starts.astype(np.int64), ends.astype(np.int64))
+    return mix64(token ^ _LONG_TAG)
+
+
+def token_arrays(buf: bytes) -> TokenArrays:
+    """Tokenise and hash a prepared UTF-8 buffer (see module doc)."""
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    if raw.size == 0:
+        empty = np.zeros(0, np.int64)
+        return TokenArrays(np.zeros(0, np.uint64), empty, empty)
+    starts, ends = _boundaries(raw)
+    lengths = ends - starts
+    long = lengths > _CHUNKED
+    if not long.any():
+        return TokenArrays(_chunk_hashes(raw, starts, lengths), starts, ends)
+    hashes = np.empty(len(starts), np.uint64)
+    hashes[~long] = _chunk_hashes(raw, starts[~long], lengths[~long])
+    hashes[long] = _polynomial_hashes(raw, starts[long], ends[long])
+    return TokenArrays(hashes, starts, ends)
 
 
 def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
