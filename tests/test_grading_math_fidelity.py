@@ -52,6 +52,12 @@ CASES = [
     ("\\text{Evelyn}", "\\boxed{\\text{Evelyn}}", "correct"),  # the gold as written
     ("\\text{Evelyn}", "\\boxed{\\text{Carla}}", "needs_judge"),  # real prose: the judge
     ("all odd primes", "\\boxed{3}", "needs_judge"),
+    # a percent sign on an answer whose gold is the number of percent
+    ("40", "\\boxed{40\\%}", "correct"),
+    ("40", "\\boxed{40.0\\%}", "correct"),
+    ("0.4", "\\boxed{40\\%}", "correct"),  # 40% is 0.4 too
+    ("40", "\\boxed{41\\%}", "incorrect"),
+    ("28\\%", "\\boxed{28}", "correct"),
     # identities
     ("1296", "\\boxed{1296 = 2^4 \\cdot 3^4}", "correct"),
     ("1296", "\\boxed{2^4 \\cdot 3^4 = 1296}", "correct"),

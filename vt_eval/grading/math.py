@@ -91,6 +91,8 @@ class MathGrader(Grader):
                          "gold are incorrect",
         "units": "connectives and units are dropped where the rest is math; a different unit "
                  "than the gold's goes to the judge",
+        "percent": "an answer x% whose gold is written without % is also read as x (40% answers "
+                   "'what percent' with gold 40)",
         "identities": "a true numeric identity (1296 = 2^4 \\cdot 3^4) stands for its value; a "
                       "false one (78 = 77) is incorrect",
         "ungraded": "grader_timeout/grader_error count as not correct and are shown apart",

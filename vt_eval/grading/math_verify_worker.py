@@ -109,11 +109,28 @@ def grade_pair(payload: tuple[str, str | tuple[str, ...]]) -> tuple[str, str, bo
     if why:
         return "incorrect", why, True
     if not verify(gold_cmp, answer_cmp, timeout_seconds=None):
+        if (number := _percent_as_unit(answer, gold)) is not None:
+            verdict, explanation, parsed = grade_pair((gold, number))
+            if verdict == "correct":
+                return verdict, f"{explanation} (a percent sign read as the unit of a gold " \
+                                f"written without it)", parsed
         return "incorrect", f"math-verify: {answer_parsed[-1]!s} != {gold_parsed[-1]!s}", True
     policy = _decimal_policy(gold, gold_parsed, answer, answer_cmp[0])
     if policy:
         return "incorrect", policy, True
     return "correct", f"math-verify: {answer_parsed[-1]!s} == {gold_parsed[-1]!s}", True
+
+
+_PERCENT = re.compile(r"\s*\\?%\s*$")
+
+
+def _percent_as_unit(answer: str, gold: str) -> str | None:
+    """`40\\%` -> `40` when the gold has no percent sign (the question asked for a number of
+    percent: 40% answers "what percent"); math-verify reads 40% as 0.4 only."""
+    if "%" in gold or not _PERCENT.search(answer) or len(answer) > 200:
+        return None
+    number = _PERCENT.sub("", answer)
+    return number if number.strip() and "%" not in number else None
 
 
 def _loose_text(text: str) -> str:
