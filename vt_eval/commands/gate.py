@@ -1,4 +1,8 @@
-"""`vt-eval gate`: check a run against a score policy; exit 0 pass, 1 violated, 2 input error.
+"""`vt-eval gate`: check a run against a score policy; exit 0 pass, 1 violated, 2 cannot vouch.
+
+The figures tested are recomputed from the run's per-sample files (`report.verify`); a missing
+file or manifest record, a run or baseline that is not verified, a partial baseline and a missing
+baseline for a regression rule are exit 2.
 
 Writes JUnit XML (one test case per rule) and a Markdown summary (also appended to
 $GITHUB_STEP_SUMMARY when set). See reports/gate.example.toml for the policy keys.
@@ -13,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 NAME = "gate"
-HELP = "CI gate: check a run against a policy (exit 0 pass, 1 rule violated, 2 input error)"
+HELP = "CI gate: check a run against a policy (exit 0 pass, 1 rule violated, 2 cannot vouch)"
 STYLE = {"pass": "green", "fail": "red", "error": "red", "skipped": "yellow"}
 
 
