@@ -156,6 +156,7 @@ def test_a_single_field_edit_never_passes_silently(tmp_path: Path, trial: int,
     code, _, summary = gate(tmp_path, POLICY, run)
     assert code != 0, f"gate passed after {what}\n{summary}"
     assert main(["compare", str(run), str(built("base"))]) != 0, f"compare passed after {what}"
+    assert main(["compare", str(built("base")), str(run)]) != 0, f"compare passed after {what}"
     assert main(["report", str(run)]) != 0, f"report passed after {what}"
     out = capsys.readouterr().out.strip().splitlines()
     assert out and (out[-1].startswith("report: NOT VERIFIED") or "error" in " ".join(out[-3:])), \

@@ -34,9 +34,9 @@ def _safe(sample: Sample, score: Score | None) -> tuple[Sample, Score | None, in
     response, removed = strip_controls(sample.response)
     messages = []
     for message in sample.messages:
-        content, n = strip_controls(message.get("content", ""))
-        messages.append({**message, "content": content})
-        removed += n
+        cleaned = {key: strip_controls(value) for key, value in message.items()}
+        messages.append({key: text for key, (text, _) in cleaned.items()})
+        removed += sum(n for _, n in cleaned.values())
     sample = sample.model_copy(update={"response": response, "messages": messages})
     if score is not None:
         explanation, n = strip_controls(score.explanation)
