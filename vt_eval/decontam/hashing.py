@@ -36,6 +36,7 @@ _CLASS[ord("a"):ord("z") + 1] = LETTER
 _CLASS[ord("0"):ord("9") + 1] = DIGIT
 _CLASS[0x80:] = LETTER
 _BACKSLASH = ord("\\")
+_SUMMED = 4  # n-grams up to this n are hashed as a weighted sum, longer ones by prefix sums
 _CHUNKED = 64  # tokens up to this many bytes are hashed 8 bytes at a time, longer ones by prefix sums
 _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _LONG_TAG = np.uint64(0xD6E8FEB86659FD93)
@@ -148,14 +149,21 @@ def token_arrays(buf: bytes) -> TokenArrays:
 
 
 def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
-    """Hash of every n-gram window (len = tokens - n + 1, or 0)."""
+    """Hash of every n-gram window (len = tokens - n + 1, or 0). Short n: a weighted sum of the n
+    token hashes; longer n: the same polynomial by prefix sums (a fixed number of passes)."""
     count = token_hashes.size - n + 1
     if count <= 0:
         return np.zeros(0, np.uint64)
     with np.errstate(over="ignore"):
-        acc = token_hashes[:count] * _NGRAM_WEIGHTS[0]
-        for k in range(1, n):
-            acc += token_hashes[k:k + count] * _NGRAM_WEIGHTS[k]
+        if n <= _SUMMED:
+            acc = token_hashes[:count] * _NGRAM_WEIGHTS[0]
+            for k in range(1, n):
+                acc += token_hashes[k:k + count] * _NGRAM_WEIGHTS[k]
+        else:
+            pw, inv = _powers(token_hashes.size)
+            prefix = np.zeros(token_hashes.size + 1, np.uint64)
+            np.cumsum(token_hashes * pw, out=prefix[1:])
+            acc = (prefix[n:] - prefix[:count]) * inv[:count]
     return mix64(acc)
 
 

@@ -55,6 +55,7 @@ _IGNORABLE = ("\u00ad\u034f\u061c\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u
               "\u2060-\u206f\ufe00-\ufe0f\ufeff\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
               "\U000e0000-\U000e0fff")
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE}]")
+_VECTOR_MIN = 2000  # characters from which `tokenize_with_offsets` uses numpy for plain ASCII
 # invisible characters that stand in for a space between words (a copy may use them as spaces)
 _FILLERS = "\u115f\u1160\u180e\u2800\u3164\uffa0\U0001d159"
 _FILLER_TABLE = dict.fromkeys(map(ord, _FILLERS), " ")
@@ -193,6 +194,13 @@ def _fold_cluster(cluster: str) -> str:
 def tokenize_with_offsets(text: str) -> Tokens:
     """Canonical tokens of `text`, each with its span in `text` itself."""
     if text.isascii() and "&" not in text:
+        if len(text) > _VECTOR_MIN:  # long plain text: the numpy tokenizer (same tokens, faster)
+            from vt_eval.decontam.hashing import token_arrays
+
+            norm = text.lower()
+            arrays = token_arrays(norm.encode("ascii"))
+            starts, ends = arrays.starts.tolist(), arrays.ends.tolist()
+            return Tokens(tuple(norm[s:e] for s, e in zip(starts, ends)), tuple(starts), tuple(ends))
         norm, origin = text.lower(), None
     else:
         norm, mapping = _normalise_with_map(text)

@@ -152,7 +152,7 @@ def _whole_line(row: int, part: bytes, fmt: str, fields: tuple[str, ...] | None)
         line = part.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return SkipEvent(row, "invalid_utf8")
-    if not line.strip():
+    if not line or line.isspace():
         return SkipEvent(row, "blank_line")
     try:
         value = parse_json(line)

@@ -106,6 +106,30 @@ def flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
             stack.append((f"{child} (key)", key))
 
 
+_RECURSION = 64  # deeper than this, `collect` hands the subtree to the iterative `flatten`
+
+
+def collect(value: Any, where: str, out: list[tuple[str, str]], depth: int = 0) -> None:
+    """`flatten` into `out`, recursively (the common shallow rows, ~2x faster than the generator)."""
+    kind = type(value)
+    if kind is str:
+        if not value.isascii() and _SURROGATE.search(value):
+            _text(value, where)  # raises
+        out.append((where, value))
+    elif depth > _RECURSION:
+        out.extend(flatten(value, where))
+    elif kind is dict:
+        for key, sub in value.items():
+            child = f"{where}.{key}" if where else str(key)
+            collect(key, f"{child} (key)", out, depth + 1)
+            collect(sub, child, out, depth + 1)
+    elif kind is list and not _is_map(value):
+        for i, sub in enumerate(value):
+            collect(sub, f"{where}[{i}]", out, depth + 1)
+    else:
+        out.extend(flatten(value, where))  # maps, tuples, bytes, duplicate keys, scalars
+
+
 def _resolve(row: dict[str, Any], field: str) -> tuple[bool, Any]:
     value: Any = row
     for part in field.split("."):
@@ -138,12 +162,11 @@ def row_text(row: dict[str, Any], fields: tuple[str, ...] | None) -> tuple[str, 
     be audited: a requested field missing or not text, no string at all, a duplicate key, text
     that is not valid Unicode."""
     parts: list[tuple[str, str]] = []
-    if fields is None:
-        parts = list(flatten(row, ""))
-        if not parts:
-            raise RowProblem("no_text", "no string value in the row")
-    else:
-        list(flatten(row, ""))  # a duplicate key or bad text anywhere makes the row unreadable
+    collect(row, "", parts)  # also: a duplicate key or bad text anywhere makes the row unreadable
+    if fields is None and not parts:
+        raise RowProblem("no_text", "no string value in the row")
+    if fields is not None:
+        parts = []
     for field in fields or ():
         found, value = _resolve(row, field)
         if not found:

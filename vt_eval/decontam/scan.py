@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xxhash
@@ -150,8 +150,7 @@ def _hot_candidates(ctx: ScanContext, buf: bytes, starts: np.ndarray) -> tuple[n
     return sorted_unique(row_of[:len(grams)][hit]), arrays, row_of
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     """One field (segment) of a row: the MinHash pass compares fields, not whole rows."""
 
     event: RowEvent
