@@ -91,3 +91,40 @@ def test_benchmark_the_gate_cannot_fail_is_shown_not_checked(audit_dir: Path, tm
     assert "not checked aime_2025: 0/2 items contaminated" in text and "ok   aime_2025" not in text
     code, text = check(audit_dir, tmp_path, capsys, "[gate]\nmax_rate = 0.0\n")  # rules omitted: defaults
     assert code == 1 and "ok   aime_2025: 0/2" in text
+
+
+def test_gate_junit_shows_the_refusal_as_an_error(tmp_path: Path) -> None:
+    """`vt-eval gate` delegates contamination to `decontam check`: a decontam policy that checks
+    nothing is an error test case in the JUnit file, with the reason; a sane one is applied."""
+    import xml.etree.ElementTree as ET
+
+    from test_report_rundir import built
+
+    from vt_eval.cards import get_card
+    from vt_eval.cli import main
+    from vt_eval.data import load_benchmark
+
+    item = load_benchmark(get_card("aime_2025")).items[1]
+    train = tmp_path / "sft.jsonl"
+    train.write_text(json.dumps({"prompt": item.question}) + "\n")
+    bench = BenchmarkSet((BenchItem("aime_2025", item.id, item.question),), {"aime_2025": {"items": 1}})
+    write_outputs(run_audit([train], bench, load_policy(), AuditConfig(workers=1, hash_files=False)),
+                  tmp_path / "audit")
+    gate_policy = tmp_path / "gate.toml"
+    gate_policy.write_text('version = 1\n[contamination]\npolicy = "decontam.toml"\n')
+    junit = tmp_path / "junit.xml"
+
+    def contamination(decontam_toml: str) -> tuple[int, ET.Element]:
+        (tmp_path / "decontam.toml").write_text("version = 1\n" + decontam_toml)
+        code = main(["gate", "--policy", str(gate_policy), str(built("base")), "--audit",
+                     str(tmp_path / "audit"), "--junit", str(junit), "--summary", str(tmp_path / "s.md")])
+        case = next(c for c in ET.parse(junit).getroot().iter("testcase")
+                    if c.get("name", "").startswith("contamination"))
+        return code, case
+
+    code, case = contamination("rules = []\n")
+    error = case.find("error")
+    assert code == 2 and error is not None
+    assert "checks nothing" in (error.get("message", "") + (error.text or ""))
+    code, case = contamination("[gate]\nmax_rate = 0.0\n")  # control: a sane policy is applied
+    assert code == 1 and case.find("failure") is not None
