@@ -60,4 +60,8 @@ class LocalExecutor:
 
 
 def make_executor(config: EvalConfig, backend_name: str) -> Executor:
+    """A Ray cluster when `[ray] address` is set (`--ray`), else this process."""
+    if config.ray.address:
+        from vt_eval.backends.ray_executor import RayExecutor
+        return RayExecutor(config, backend_name)
     return LocalExecutor(make_backend(config, backend_name))
