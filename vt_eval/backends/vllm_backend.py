@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 from vt_eval.backends.base import (Capability, Completion, Request, SamplingParams, render_chat,
                                    tokenizer_provenance)
 from vt_eval.backends.gguf_checkpoint import as_checkpoint
-from vt_eval.backends.vllm_engine import (engine_kwargs, explain_engine_failure, platform_name,
-                                           quiet_logs)
+from vt_eval.backends.vllm_engine import (check_host_memory, engine_kwargs, explain_engine_failure,
+                                           platform_name, quiet_logs)
 from vt_eval.config import VLLMConfig
 from vt_eval.errors import BackendError
 from vt_eval.models import ModelRef, weights_fingerprint
@@ -57,6 +57,7 @@ class VLLMBackend:
         self.config = config
         self.fixed_batch: int | None = config.unit_size
         self.kwargs = engine_kwargs(str(self.ref.path), config, seed, platform_name())
+        check_host_memory(self.kwargs, platform_name())
         try:
             self.llm = LLM(**self.kwargs)
         except (RuntimeError, ValueError, OSError, TypeError) as exc:

@@ -54,6 +54,29 @@ def engine_kwargs(model_path: str, config: VLLMConfig, seed: int, platform: str 
     return kwargs
 
 
+def check_host_memory(kwargs: dict[str, Any], platform: str | None) -> None:
+    """On the CPU build the KV cache is host memory: refuse before a minute-long engine start."""
+    wanted = kwargs.get("kv_cache_memory_bytes")
+    available = _available_host_bytes()
+    if platform != "cpu" or not wanted or available is None or wanted < available:
+        return
+    raise BackendError(
+        f"[vllm] kv_cache_gib asks for {wanted / GIB:.1f} GiB of KV cache but this machine has "
+        f"{available / GIB:.1f} GiB of memory available: lower kv_cache_gib in eval.toml (the "
+        "CPU build's default is 2) or max_model_len, or free memory")
+
+
+def _available_host_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 _MEMORY = re.compile(r"memory|KV cache|kv_cache|cache blocks|OutOfMemory|out of memory", re.I)
 _LOAD = re.compile(r"config\.json|architecture|not supported|safetensors|Unrecognized model|"
                    r"No such file|does not appear to have|tokenizer", re.I)
