@@ -29,7 +29,7 @@ def claim(text: str) -> tuple[str, float]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, nargs="?", help="the run directory (not needed with --schema)")
     p.add_argument("--audit", type=Path, help="a decontamination audit dir (vt-eval decontam audit)")
     p.add_argument("--probes", type=Path, metavar="DIR",
                    help="a memorization probe output dir (vt-eval probe)")
@@ -49,6 +49,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.schema:
         print(SCHEMA_FILE.read_text(encoding="utf-8"), end="")
         return 0
+    if args.run_dir is None:
+        raise ConfigError("which run? vt-eval verdict RUN_DIR [--audit DIR] [--probes DIR]")
     claims = dict(args.claim)
     for name in claims:
         get_card(name)  # an unknown benchmark is a usage error, with suggestions
