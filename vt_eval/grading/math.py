@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from vt_eval.grading.base import Grader, GradeTask, GradingOptions
@@ -36,25 +37,29 @@ _FUNCTION_DEF = re.compile(r"\b[A-Za-z]\s*\(\s*[a-z]\s*\)\s*=")
 _SUBSCRIPT = re.compile(r"_\s*(?:\{[^{}]*\}|[A-Za-z0-9])")
 
 
+@lru_cache(maxsize=4096)  # golds and answers repeat across the k samples
 def normalise_answer(answer: str) -> str:
     text = answer.strip().strip("$").strip()
     text = re.sub(r"\\[,;!]|\\q?quad", " ", text)
     return plain(text.rstrip(" ."))[0]
 
 
+@lru_cache(maxsize=4096)
 def normalise_gold(gold: str) -> str:
     # Upstream golds carry stray spaces, unbalanced $ and trailing periods (IMO-AnswerBench).
     return plain(gold.strip().replace("$", "").strip().rstrip(".").strip())[0]
 
 
-def _units(text: str) -> set[str]:
-    return plain(text.strip().replace("$", "").strip().rstrip(" ."))[1]
+@lru_cache(maxsize=4096)
+def _units(text: str) -> frozenset[str]:
+    return frozenset(plain(text.strip().replace("$", "").strip().rstrip(" ."))[1])
 
 
 def _loose_text(text: str) -> str:
     return re.sub(r"[\s$.]|\\[,;! ]", "", text).casefold()
 
 
+@lru_cache(maxsize=4096)
 def judge_reason(gold: str) -> str | None:
     """Why rules cannot settle answers to this gold, or None when they can."""
     text = _LATEX_COMMAND.sub(" ", _SUBSCRIPT.sub(" ", normalise_gold(gold)))
