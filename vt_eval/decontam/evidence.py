@@ -83,13 +83,18 @@ def runs_from_pairs(pairs: list[tuple[int, int]], n: int, window: Window,
     return runs
 
 
-def scan_window(index: NgramIndex, window: Window, acc: dict[int, PairEvidence]) -> None:
-    """Add one window's matches against every item to `acc` (item index -> evidence)."""
+def scan_window(index: NgramIndex, window: Window, acc: dict[int, PairEvidence],
+                starts: list[int] | None = None) -> None:
+    """Add one window's matches against every item to `acc` (item index -> evidence). `starts`:
+    the only token positions where an item n-gram can begin (None: every position)."""
     words = window.tokens.words
     hot_pairs: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for n in index.sizes:
         postings = index.postings[n]
-        for j, gram in enumerate(ngrams(words, n)):
+        last = len(words) - n
+        grams = (enumerate(ngrams(words, n)) if starts is None else
+                 ((j, tuple(words[j:j + n])) for j in starts if j <= last))
+        for j, gram in grams:
             for idx, pos in postings.get(gram, ()):
                 if index.items[idx].countable[n][pos]:
                     acc.setdefault(idx, PairEvidence()).matched[n].add(pos)

@@ -90,7 +90,7 @@ class NgramIndex:
                 for pos, gram in enumerate(ngrams(indexed.tokens.words, n)):
                     table[gram].append((idx, pos))
             self.postings[n] = dict(table)
-        self.hot_keys = self._hot_keys()
+        self.hot_keys, self.any_keys = self._hot_keys()
         self._prefilter = np.zeros(1 << _PREFILTER_BITS, dtype=bool)
         self._prefilter[self._bucket(self.hot_keys)] = True
 
@@ -113,15 +113,20 @@ class NgramIndex:
             countable[n] = tuple(flags)
         return IndexedItem(item, tokens, countable, {n: sum(f) for n, f in countable.items()})
 
-    def _hot_keys(self) -> np.ndarray:
+    def _hot_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Hot-path hashes: every smallest-n n-gram that is countable or lies inside a countable
-        larger n-gram, so no countable hit at any n can be missed by the candidate filter."""
+        larger n-gram, so no countable hit at any n can be missed by the candidate filter. Also
+        every smallest-n n-gram of any item: where an item n-gram of any size can begin."""
         keys: list[np.ndarray] = []
+        every: list[np.ndarray] = [np.zeros(0, np.uint64)]
+        self._positions_exact = True
         for indexed in self.items:
             buf = prepare(indexed.item.text).encode("utf-8")
             hashes = ngram_hashes(token_arrays(buf).hashes, self.hot_n)
+            every.append(hashes)
             if len(hashes) != len(indexed.countable[self.hot_n]):  # tokenizers disagree: keep all
                 keys.append(hashes)
+                self._positions_exact = False
                 continue
             wanted = np.array(indexed.countable[self.hot_n], dtype=bool)
             for n in self.sizes[1:]:
@@ -129,7 +134,24 @@ class NgramIndex:
                     if ok:
                         wanted[pos:pos + n - self.hot_n + 1] = True
             keys.append(hashes[wanted])
-        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)  # once per index
+        hot = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)  # once per index
+        return hot, np.unique(np.concatenate(every))
+
+    def item_starts(self, text: str, token_count: int) -> list[int] | None:
+        """Token positions of `text` where some item n-gram (any size) can begin: its smallest-n
+        n-gram is an item's (64-bit hashes; a collision only adds a position). None when the
+        hashed tokens do not line up with the `token_count` exact tokens (then: every position)."""
+        if not self._positions_exact:
+            return None
+        hashes = token_arrays(prepare(text).encode("utf-8")).hashes
+        if len(hashes) != token_count:
+            return None
+        grams = ngram_hashes(hashes, self.hot_n)
+        if len(grams) == 0 or len(self.any_keys) == 0:
+            return []
+        pos = np.searchsorted(self.any_keys, grams)
+        pos[pos == len(self.any_keys)] = 0
+        return np.flatnonzero(self.any_keys[pos] == grams).tolist()
 
     @staticmethod
     def _bucket(hashes: np.ndarray) -> np.ndarray:

@@ -46,10 +46,15 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return _DuplicateKeys(pairs, repeated)
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)  # one decoder: json.loads builds one per call
+
+
 def parse_json(text: str | bytes) -> Any:
     """One JSON value; RowProblem if it cannot be read exactly (duplicate keys are found later,
     by `row_text`, so a JSON array file can skip only the offending row)."""
     try:
+        if isinstance(text, str):
+            return _DECODER.decode(text)
         return json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise RowProblem("invalid_json", str(exc)) from exc
@@ -109,25 +114,41 @@ def flatten(value: Any, path: str) -> Iterator[tuple[str, str]]:
 _RECURSION = 64  # deeper than this, `collect` hands the subtree to the iterative `flatten`
 
 
+def _plain(value: Any) -> bool:
+    """A str that needs no further check (ASCII, or no surrogate in it)."""
+    return type(value) is str and (value.isascii() or not _SURROGATE.search(value))
+
+
+_NO_TEXT = (int, float, bool, type(None))
+
+
 def collect(value: Any, where: str, out: list[tuple[str, str]], depth: int = 0) -> None:
-    """`flatten` into `out`, recursively (the common shallow rows, ~2x faster than the generator)."""
+    """`flatten` into `out`, recursively, strings and scalars handled inline (the common shallow
+    rows, ~2x faster than the generator); anything unusual goes through `flatten`."""
     kind = type(value)
-    if kind is str:
-        if not value.isascii() and _SURROGATE.search(value):
-            _text(value, where)  # raises
+    if _plain(value):
         out.append((where, value))
-    elif depth > _RECURSION:
-        out.extend(flatten(value, where))
+    elif kind in _NO_TEXT:
+        return
+    elif depth > _RECURSION or kind not in (dict, list) or (kind is list and _is_map(value)):
+        out.extend(flatten(value, where))  # deep, maps, tuples, bytes, duplicate keys, bad text
     elif kind is dict:
         for key, sub in value.items():
             child = f"{where}.{key}" if where else str(key)
-            collect(key, f"{child} (key)", out, depth + 1)
-            collect(sub, child, out, depth + 1)
-    elif kind is list and not _is_map(value):
-        for i, sub in enumerate(value):
-            collect(sub, f"{where}[{i}]", out, depth + 1)
+            if _plain(key):
+                out.append((child + " (key)", key))
+            else:
+                collect(key, child + " (key)", out, depth + 1)
+            if _plain(sub):
+                out.append((child, sub))
+            elif type(sub) not in _NO_TEXT:
+                collect(sub, child, out, depth + 1)
     else:
-        out.extend(flatten(value, where))  # maps, tuples, bytes, duplicate keys, scalars
+        for i, sub in enumerate(value):
+            if _plain(sub):
+                out.append((f"{where}[{i}]", sub))
+            elif type(sub) not in _NO_TEXT:
+                collect(sub, f"{where}[{i}]", out, depth + 1)
 
 
 def _resolve(row: dict[str, Any], field: str) -> tuple[bool, Any]:

@@ -227,19 +227,27 @@ def _direct_runs(item_tokens: Tokens, row_tokens: Tokens, text: str, n: int) -> 
 
 
 def _flush(ctx: ScanContext, batch: list[RowEvent], tally: _Acc) -> None:
-    units = [_Unit(ev, path, start, end) for ev in batch
-             for path, start, end in (ev.segments or (("", 0, len(ev.text)),))
-             if not ctx.skips_one_token or not _one_token(ev.text[start:end])]
+    units: list[_Unit] = []
+    texts: list[str] = []
+    skip_short = ctx.skips_one_token
+    for ev in batch:
+        for path, start, end in ev.segments or (("", 0, len(ev.text)),):
+            piece = ev.text[start:end]
+            if not (skip_short and _one_token(piece)):
+                units.append(_Unit(ev, path, start, end))
+                texts.append(piece)
     if not units:
         return
-    buf, starts = prepared_buffer([u.event.text[u.start:u.end] for u in units])
+    buf, starts = prepared_buffer(texts)
     candidates, arrays, unit_of = _hot_candidates(ctx, buf, starts)
     rows = sorted({id(units[u].event): units[u].event for u in candidates.tolist()}.values(),
                   key=lambda ev: ev.row)
     tally.candidate_rows += len(rows)
     for event in rows:
         acc: dict[int, PairEvidence] = {}
-        scan_window(ctx.index, Window(event.text, tokenize_with_offsets(event.text)), acc)
+        tokens = tokenize_with_offsets(event.text)
+        starts = ctx.index.item_starts(event.text, len(tokens))
+        scan_window(ctx.index, Window(event.text, tokens), acc, starts)
         tally.matches.extend(_ngram_records(ctx, acc, event.row, row_hash(event.text), event.segments))
     if ctx.neardup is not None:
         _minhash_batch(ctx, units, arrays, unit_of, tally)
