@@ -28,6 +28,9 @@ _UNIT = re.compile(
 _THOUSANDS = re.compile(r"(?:\\\$|\$)?-?\d{1,3}(?:(?:,|\{,\})(?:\\!)?\d{3})++(?:\.\d++)?")
 _OPEN = "([{"
 _CLOSE = ")]}"
+# words after a value that make it a condition or a sentence, never a unit
+NOT_UNITS = frozenset("and or if otherwise only when where for all none is are not no each every "
+                      "with then else any some other others both either neither than but".split())
 MAX_TEXT = 2000  # longer answers skip the text rules (they are never short final answers)
 
 
@@ -87,7 +90,7 @@ def split_unit(element: str) -> tuple[str, str | None]:
     if match is None:
         return element, None
     unit = (match.group("wrapped") or match.group("bare")).casefold()
-    if unit in ("and", "or"):
+    if set(unit.split()) & NOT_UNITS:
         return element, None
     return match.group("value").strip(), unit.removesuffix("s") + (match.group("power") or "")
 
