@@ -11,11 +11,18 @@ distinct (gold, answer) pair in this process, and divides the workers by it (wha
 reaches on an otherwise idle machine, start-up excluded).
 
     python bench/grading.py [--responses 1920] [--workers 2] [--agreement-only]
+    python bench/grading.py --gpqa-published DIR   # lenient GPQA vs publishers (docs/grading.md)
+
+`--gpqa-published DIR` reads the per-model CSVs of github.com/HaveFunWithAI/gpqa_diamond_exp
+(columns r1-r4 responses, a1-a4 the publisher's letters; version v puts the correct answer at
+letter v, the incorrect ones in source order). That repository has no licence, so its responses
+are not shipped: fetch it yourself to reproduce the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import time
@@ -24,6 +31,7 @@ from pathlib import Path
 from vt_eval.cards import get_card
 from vt_eval.data import Item, load_benchmark
 from vt_eval.grading.base import GradeTask, GradingOptions
+from vt_eval.grading.gpqa import extract_letter
 from vt_eval.grading.math import MathGrader, normalise_gold
 from vt_eval.grading.math_cluster_worker import grade_and_cluster
 from vt_eval.records import Sample, Score
@@ -106,12 +114,52 @@ def agreement(workers: int) -> dict[str, object]:
     return {"agree": len(rows) - len(differ), "total": len(rows), "differ": differ}
 
 
+def gpqa_published(directory: Path) -> list[dict[str, object]]:
+    """Strict and lenient GPQA accuracy on published responses against the publisher's own."""
+    csv.field_size_limit(10**9)
+    items = load_benchmark(get_card("gpqa_diamond")).items
+    table = []
+    for path in sorted(directory.glob("gpqa_diamond_*_eval.csv")):
+        with path.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        counts = {"n": 0, "publisher": 0, "strict": 0, "lenient": 0, "no_answer": 0,
+                  "both_read": 0, "same_letter": 0}
+        for item, row in zip(items, rows, strict=False):
+            wrong = [str(item.row[f"Incorrect Answer {i}"]).strip() for i in (1, 2, 3)]
+            for v, gold in enumerate("ABCD"):
+                options = wrong[:v] + [str(item.row["Correct Answer"]).strip()] + wrong[v:]
+                response, theirs = row[f"r{v + 1}"], row[f"a{v + 1}"].strip()
+                strict, _ = extract_letter(response, options, mode="strict")
+                lenient, _ = extract_letter(response, options, mode="lenient")
+                counts["n"] += 1
+                counts["publisher"] += theirs == gold
+                counts["strict"] += strict == gold
+                counts["lenient"] += lenient == gold
+                counts["no_answer"] += lenient is None
+                if lenient and theirs in ("A", "B", "C", "D"):
+                    counts["both_read"] += 1
+                    counts["same_letter"] += lenient == theirs
+        n = counts["n"]
+        table.append({"file": path.name, "responses": n,
+                      **{k: round(100 * counts[k] / n, 1) for k in ("publisher", "strict",
+                                                                    "lenient", "no_answer")},
+                      "same_letter": f"{counts['same_letter']}/{counts['both_read']}"})
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--responses", type=int, default=1920)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--agreement-only", action="store_true")
+    parser.add_argument("--gpqa-published", type=Path, default=None)
     args = parser.parse_args()
+    if args.gpqa_published is not None:
+        for row in gpqa_published(args.gpqa_published):
+            print(f"{row['file']:<42} publisher {row['publisher']:>5}%  strict {row['strict']:>5}%  "
+                  f"lenient {row['lenient']:>5}% (no answer {row['no_answer']}%)  same letter "
+                  f"{row['same_letter']}")
+        return
     agreed = agreement(args.workers)
     print(f"hand-labelled agreement: {agreed['agree']}/{agreed['total']}")
     for row in agreed["differ"]:
