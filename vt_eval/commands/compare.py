@@ -13,6 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from vt_eval.commands import options
+
 NAME = "compare"
 HELP = ("paired comparison of two runs (difference, 95% CI, p-value; differing config); exit 2 "
         "when either run is not verified or partial")
@@ -24,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_b", type=Path)
     p.add_argument("--intersection", action="store_true",
                    help="compare on the problems both runs scored (default: refuse if they differ)")
-    p.add_argument("--seed", type=int, default=0, help="resampling seed (default 0)")
+    options.add_seed(p, "the bootstrap and the permutations", "run A's seed, as the "
+                     "scorecard's comparison")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"compare: refused (exit {EXIT_UNTRUSTED}): {refusals[0]}",
                       highlight=False, markup=False, soft_wrap=True)
         return EXIT_UNTRUSTED
-    view = compare_runs(a, b, args.intersection, args.seed)
+    seed = args.seed if args.seed is not None else a.data.manifest.seeds.run_seed
+    view = compare_runs(a, b, args.intersection, seed)
     table = Table(title=f"{a.data.run_id} − {b.data.run_id}", title_justify="left")
     for column in ("benchmark", "items", "A", "B", "A − B", "95% CI", "p"):
         table.add_column(column, justify="left" if column == "benchmark" else "right",

@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, required=True, help="gate.toml (see reports/gate.example.toml)")
     p.add_argument("--audit", type=Path, help="decontamination audit dir (contamination rules)")
     p.add_argument("--baseline", type=Path, metavar="RUN", help="baseline run (regression rules)")
+    p.add_argument("--probes", type=Path, metavar="DIR",
+                   help="memorization probe output dir (vt-eval probe; [evidence] rules)")
     p.add_argument("--junit", type=Path, default=Path("gate-junit.xml"),
                    help="JUnit XML output (default: ./gate-junit.xml)")
     p.add_argument("--summary", type=Path, default=Path("gate-summary.md"),
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from vt_eval.report.gate_policy import load_gate_policy
     try:
         policy = load_gate_policy(args.policy)
-        results = evaluate(policy, args.run_dir, args.audit, args.baseline)
+        results = evaluate(policy, args.run_dir, args.audit, args.baseline, args.probes)
     except VtEvalError as exc:
         results = [RuleResult("policy.valid", "error", str(exc))]
     write_outputs(results, str(args.run_dir), args.junit, args.summary)

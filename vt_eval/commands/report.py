@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --compare: compare on the problems both runs scored")
     p.add_argument("--cutoff", type=iso_date, metavar="DATE",
                    help="the model's training cutoff (marked on the accuracy-by-date plot)")
+    p.add_argument("--probes", type=Path, metavar="DIR",
+                   help="a memorization probe output dir (vt-eval probe): its verdict line and "
+                        "the flagged items with the probe's prompt and the model's continuation")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.intersection and args.compare is None:
         raise ConfigError("--intersection needs --compare OTHER_RUN")
     written = write_scorecard(args.run_dir, args.audit, args.compare, args.cutoff,
-                              args.intersection)
+                              args.intersection, probes=args.probes)
     card = written.card
     console.print(f"scorecard ({card.status}): {written.html}\nMarkdown: {written.markdown}",
                   highlight=False, markup=False)

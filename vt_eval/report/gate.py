@@ -177,7 +177,8 @@ def _not_vouched(results: list[RuleResult]) -> list[RuleResult]:
 
 
 def evaluate(policy: GatePolicy, run_dir: Path, audit: Path | None = None,
-             baseline: Path | None = None) -> list[RuleResult]:
+             baseline: Path | None = None, probes: Path | None = None) -> list[RuleResult]:
+    from vt_eval.report.gate_evidence import evidence_rules  # it builds on RuleResult
     try:
         run = verify_run(run_dir)
     except VtEvalError as exc:
@@ -191,4 +192,5 @@ def evaluate(policy: GatePolicy, run_dir: Path, audit: Path | None = None,
     rules += _regression_rules(run, policy, baseline)
     rules += _contamination_rules(run, policy, audit)
     rules += _provenance_rules(run, policy)
+    rules += evidence_rules(run, policy, audit, probes)
     return results + (rules if run.verified else _not_vouched(rules))

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vt_eval.errors import ConfigError
+from vt_eval.verdict.model import Question
 
 POLICY_VERSIONS = (1,)
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -68,6 +69,18 @@ class SandboxRule(_Strict):
     required: bool = True
 
 
+class Evidence(_Strict):
+    """Rules on the verdict's lines (`vt-eval verdict`, the scorecard's panel), per benchmark of
+    the run. `require`: these questions must have been checked (*not checked* fails);
+    `fail_on`: *evidence found* on these questions fails (a line not checked is shown skipped).
+    `claims`: published scores in percent for the claim line (default: the run's [claims], else
+    the card's figure for this model)."""
+
+    require: list[Question] = Field(default_factory=list)
+    fail_on: list[Question] = Field(default_factory=list)
+    claims: dict[str, Annotated[float, Field(ge=0.0, le=100.0)]] = Field(default_factory=dict)
+
+
 class GatePolicy(_Strict):
     version: int
     scores: Scores = Scores()
@@ -76,6 +89,7 @@ class GatePolicy(_Strict):
     contamination: Contamination | None = None
     provenance: Provenance = Provenance()
     sandbox: SandboxRule = SandboxRule()
+    evidence: Evidence | None = None
     source: str = ""
 
     def decontam_policy_path(self) -> Path | None:

@@ -53,13 +53,14 @@ def _card(name: str) -> Card | None:
 
 def benchmark_verdict(verified: VerifiedRun, bench: VerifiedBenchmark, planned: PlannedBenchmark,
                       sources: tuple[Audit | None, ProbeRun | None, FreshnessFile],
-                      claims: Mapping[str, float], names: list[str]) -> BenchmarkVerdict:
+                      claims: Mapping[str, float], names: list[str],
+                      claim_source: str = "--claim") -> BenchmarkVerdict:
     audit, probes, freshness = sources
     result = bench.recomputed
     card = _card(bench.name)
     config = verified.data.config
     configured = dict(config.claims) if config is not None else {}
-    claim = find_claim(bench.name, card, claims, configured, names)
+    claim = find_claim(bench.name, card, claims, configured, names, claim_source)
     lines = [claim_line(result, claim, names),
              overlap_line(result, audit, _items(planned), planned.dataset.get("sha256"),
                           verified.data.plan.run_seed),
@@ -84,8 +85,8 @@ def unvouched(line: Line, problems: list[str]) -> Line:
 
 def build_verdict(run_dir: Path, audit: Path | None = None, probes: Path | None = None,
                   claims: Mapping[str, float] | None = None,
-                  verified: VerifiedRun | None = None) -> Verdict:
-    """`claims`: fractions by benchmark (from --claim). Raises DataError (exit 2) when the run
+                  verified: VerifiedRun | None = None, claim_source: str = "--claim") -> Verdict:
+    """`claims`: fractions by benchmark (from --claim, or as `claim_source` says). Raises DataError (exit 2) when the run
     itself cannot be read; unusable audit / probe / freshness inputs become *not checked*."""
     verified = verified or verify_run(Path(run_dir))
     data = verified.data
@@ -95,8 +96,8 @@ def build_verdict(run_dir: Path, audit: Path | None = None, probes: Path | None 
     freshness = FreshnessFile(verified.path, data.scores)
     planned = {b.name: b for b in data.plan.benchmarks}
     sources = (audit_dir, probe_run, freshness)
-    benchmarks = [benchmark_verdict(verified, bench, planned[name], sources, claims or {}, names)
-                  for name, bench in verified.benchmarks.items()]
+    benchmarks = [benchmark_verdict(verified, bench, planned[name], sources, claims or {}, names,
+                                    claim_source) for name, bench in verified.benchmarks.items()]
     notes = []
     if audit_dir is not None and audit_dir.error:
         notes.append(f"--audit {audit_dir.path}: {audit_dir.error}")

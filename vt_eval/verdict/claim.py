@@ -29,10 +29,11 @@ def model_names(config_name: str | None, manifest_model: Mapping[str, object]) -
 
 
 def find_claim(benchmark: str, card: Card | None, given: Mapping[str, float],
-               configured: Mapping[str, float], names: Iterable[str]) -> tuple[float, str] | None:
+               configured: Mapping[str, float], names: Iterable[str],
+               given_source: str = "--claim") -> tuple[float, str] | None:
     """(claimed fraction, where it came from), or None."""
     if benchmark in given:
-        return given[benchmark], "--claim"
+        return given[benchmark], given_source
     if benchmark in configured:
         return configured[benchmark] / 100, "config [claims]"
     if card is not None:
