@@ -3,6 +3,8 @@ identities. Each case is graded end to end (extraction, worker process, math-ver
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vt_eval.grading.base import GradingOptions
@@ -102,3 +104,15 @@ def test_text_rules() -> None:
     assert plain("15\\mbox{ cm}^2") == ("15", {"cm^2"})
     assert plain("2 \\sin b \\cos a") == ("2 \\sin b \\cos a", set())  # no unit, no connective
     assert plain("a \\lor b") == ("a \\lor b", set())
+
+
+@pytest.mark.parametrize("response", [
+    "\\boxed{1} and " * 100_000, "\\boxed{" * 50_000 + "}" * 50_000, "\\boxed{1}" * 200_000,
+    "\\boxed{1}" + " and" * 300_000 + "\\boxed{2}",
+])
+def test_reading_several_boxes_is_linear_on_hostile_text(response: str) -> None:
+    # Extraction runs in the main process on untrusted text: bounded parts, bounded gaps.
+    started = time.monotonic()
+    found = extract_boxed_answer(response)
+    assert time.monotonic() - started < 1.0
+    assert len(found.parts) <= 10
