@@ -32,6 +32,8 @@ READ = [
     ("\\boxed{10^{-7} \\text{ eV}}", None),  # a value that is no option
     ("\\boxed{10^-8 eV}", "C"),  # a box holding an option's full text
     ("the final product is most likely C: 10^-8 eV.", "C"),  # letter with its own text
+    ("Option A is ruled out.\n\nTherefore, the correct statement is:\n\nC. about 1e-8 eV, as "
+     "computed", "C"),  # after a lead-in line, a paraphrased option text still states C
 ]
 
 NOT_READ = [
@@ -39,7 +41,7 @@ NOT_READ = [
     "The correct answer is **A** or **C**",
     "Option D is incorrect.",  # an option rejected, not chosen
     "* **D. 10^-9 eV:** This is unlikely because the lifetime is short.",  # discussed, not chosen
-    "D) Incorrect: the energy is too small",
+    "D) Incorrect: the energy is too small",  # no lead-in: D is discussed, not chosen
     "the correct answer is:\nB. 10^-4 eV",  # letter B with the text of A: which one?
     "The best choice is a good guess here.",  # lower case: an article, not a letter
     "We estimate the energy difference and find it is large.",

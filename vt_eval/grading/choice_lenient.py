@@ -35,6 +35,7 @@ _STATEMENT = re.compile(
     r"(?i:option\s++|choice\s++)?" + _LETTER + _END)
 _OPTION_WORD = re.compile(r"(?i:option|choice)\s++(?:\*\*)?" + _LETTER +
                           r"(?![A-Za-z0-9])(?P<after>.{0,40})")
+_ENDS_LEAD_IN = re.compile(r"(?i:answer|option|choice|statement|is|be)\s*+:?\s*+$|:\s*+$")
 _LEAD_IN = re.compile(r"(?i:\bis|\bare|:)\s*+(?:\*\*)?\s*+$")
 # "... is option C" / "option C is correct": the option is stated, not discussed
 _OPTION_STATED = re.compile(
@@ -130,14 +131,18 @@ def _alone(before: str, after: str) -> bool:
     return not after.strip(" \t.*!") and (not lead or _OPTION_STATED.search(lead) is not None)
 
 
-def _line_candidates(offset: int, line: str, options: Sequence[str]) -> list[tuple[int, str]]:
+def _line_candidates(offset: int, line: str, options: Sequence[str],
+                     after_lead_in: bool = False) -> list[tuple[int, str]]:
+    """Letters the line states. After a lead-in line ("The correct statement is:"), a line
+    `C. <text>` states C even when the text is paraphrased; elsewhere only with C's own text
+    (`D) Incorrect product` discusses D)."""
     found: list[tuple[int, str]] = []
     plain = _MARKUP.sub("", line.strip()).strip().rstrip(".")
     if m := _LINE_LETTER.match(plain):
         letter, text = m.group(1), (m.group("text") or "").strip()
         if _contradicts(letter, text, options):
             found.append((offset, ""))
-        elif not text or _is_own(letter, text, options):  # `D) Incorrect product` discusses D
+        elif not text or after_lead_in or _is_own(letter, text, options):
             found.append((offset, letter))
     for m in _BOLD.finditer(line):
         if _alone(line[:m.start()], line[m.end():]) or (
@@ -171,8 +176,9 @@ def _is_own(letter: str, text: str, options: Sequence[str]) -> bool:
     if index >= len(options):
         return False
     written, own = _key(text), _key(options[index])
-    if written == own:
-        return True
+    first_line = _key(options[index].strip().split("\n")[0])
+    if written == own or (written == first_line and "\n" in options[index].strip()):
+        return True  # a multi-line option (a list of steps) is quoted from its first line
     # a long option quoted in part, or followed by a short remark (a long one is a discussion)
     if len(written) >= 20 and own.startswith(written):
         return True
@@ -210,7 +216,8 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
         else:
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
     lines = _lines(tail)  # last first
-    found = [_line_candidates(offset, line, options) for offset, line in lines]
+    found = [_line_candidates(offset, line, options, n + 1 < len(lines) and _ENDS_LEAD_IN.search(
+        _MARKUP.sub("", lines[n + 1][1].strip())) is not None) for n, (offset, line) in enumerate(lines)]
     latest = next((n for n, letters in enumerate(found) if letters), None)
     if latest is not None:
         letters = found[latest]
