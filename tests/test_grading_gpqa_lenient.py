@@ -73,6 +73,7 @@ def test_lenient_keeps_strict_refusals() -> None:
 @pytest.mark.parametrize("response", [
     "**" * 100_000, "option " * 50_000 + "A", "\n".join(["**B. x**"] * 20_000),
     "answer is " + " " * 300_000 + "A", ("the correct answer is " + "(A) " * 2000) * 20,
+    "**A. " * 20_000, "(Option A) " * 20_000, "A. " * 100_000,
 ])
 def test_lenient_reading_is_linear_on_hostile_text(response: str) -> None:
     started = time.monotonic()
