@@ -58,11 +58,18 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser (element-wise, wrapping)."""
+    """splitmix64 finaliser (element-wise, wrapping; two temporaries, the rest in place)."""
+    y = np.right_shift(x, np.uint64(30))
+    z = np.empty_like(y)
     with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * _MIX1
-        x = (x ^ (x >> np.uint64(27))) * _MIX2
-        return x ^ (x >> np.uint64(31))
+        np.bitwise_xor(y, x, out=y)
+        np.multiply(y, _MIX1, out=y)
+        np.right_shift(y, np.uint64(27), out=z)
+        np.bitwise_xor(y, z, out=y)
+        np.multiply(y, _MIX2, out=y)
+        np.right_shift(y, np.uint64(31), out=z)
+        np.bitwise_xor(y, z, out=y)
+    return y
 
 
 @dataclass(frozen=True)
@@ -161,9 +168,12 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
                 acc += token_hashes[k:k + count] * _NGRAM_WEIGHTS[k]
         else:
             pw, inv = _powers(token_hashes.size)
-            prefix = np.zeros(token_hashes.size + 1, np.uint64)
-            np.cumsum(token_hashes * pw, out=prefix[1:])
-            acc = (prefix[n:] - prefix[:count]) * inv[:count]
+            prefix = np.empty(token_hashes.size + 1, np.uint64)
+            prefix[0] = 0
+            np.multiply(token_hashes, pw, out=prefix[1:])
+            np.cumsum(prefix[1:], out=prefix[1:])
+            acc = np.subtract(prefix[n:], prefix[:count])
+            np.multiply(acc, inv[:count], out=acc)
     return mix64(acc)
 
 
