@@ -225,3 +225,19 @@ def test_wrapped_paragraph_longer_than_the_line_limit_is_streamed(tmp_path: Path
     path.write_text(text + "\n", encoding="utf-8")
     code, summary = verdict(tmp_path, [path], capsys, max_line_bytes=1 << 12)
     assert code == VIOLATED and summary["training"]["files"][0]["oversized_rows"] == 1
+
+
+def test_filter_writes_long_paragraphs_as_json_rows(tmp_path: Path) -> None:
+    """`filter` on a .md file whose paragraphs are streamed: valid JSON rows, the copy dropped."""
+    from vt_eval.decontam.filter import run_filter
+
+    long_clean = textwrap.fill("filler words " * 600 + "\u00e9t\u00e9 \"quoted\"", 40)
+    path = tmp_path / "notes.md"
+    path.write_text(f"{long_clean}\n\n{textwrap.fill(COPY, 40)}\n\n{CLEAN}\n", encoding="utf-8")
+    outcome = run_audit([path], BENCH, load_policy(), AuditConfig(
+        workers=1, hash_files=False, options=ScanOptions(max_line_bytes=1 << 12)))
+    write_outputs(outcome, tmp_path / "audit")
+    reports = run_filter([path], tmp_path / "audit", tmp_path / "clean.jsonl", False)
+    rows = [json.loads(line) for line in (tmp_path / "clean.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert reports[0].dropped == {"contaminated": 1} and len(rows) == 2
+    assert rows[0]["text"] == long_clean and rows[1]["text"] == CLEAN

@@ -61,10 +61,16 @@ class _LongCopy:
     start: int  # output offset of its first byte
     hasher: Any = field(default_factory=xxhash.xxh3_64)
 
-    def copy(self, event: PieceEvent, out: BinaryIO, keep: bool) -> None:
+    def copy(self, event: PieceEvent, out: BinaryIO, keep: bool, fmt: str) -> None:
         self.hasher.update(event.text.encode("utf-8"))
-        if keep:
-            out.write(event.raw if not event.last or event.raw.endswith(b"\n") else event.raw + b"\n")
+        if not keep:
+            return
+        if fmt == "text":  # a long paragraph: written as {"text": ...} like a short one
+            head = b'{"text": "' if event.char_offset == 0 else b""
+            body = json.dumps(event.text, ensure_ascii=False)[1:-1].encode("utf-8")
+            out.write(head + body + (b'"}\n' if event.last else b""))
+            return
+        out.write(event.raw if not event.last or event.raw.endswith(b"\n") else event.raw + b"\n")
 
     def take_back(self, out: BinaryIO) -> None:
         out.seek(self.start)
@@ -90,7 +96,7 @@ def _filter_file(path: Path, drops: dict, out: BinaryIO, fields: tuple[str, ...]
             elif isinstance(event, PieceEvent):
                 if long_row is None or long_row.row != row:
                     long_row = _LongCopy(row, out.tell())
-                long_row.copy(event, out, keep=drop is None)
+                long_row.copy(event, out, drop is None, shard.fmt)
                 if event.last:
                     _finish_row(report, drop, long_row.hasher.hexdigest(), path, row)
             else:
