@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ray
@@ -43,7 +43,7 @@ WAIT_S = 5.0  # ray.wait slice: the driver stays responsive to Ctrl-C
 
 
 @dataclass
-class _Flight:
+class Flight:
     """A unit on its way through one worker."""
 
     worker: int
@@ -53,10 +53,32 @@ class _Flight:
 
 
 @dataclass
-class _Counts:
+class ExactlyOnce:
+    """The driver's filter over the items of every unit stream: each request key passes once."""
+
     units_retried: int = 0  # units begun by a worker that died, finished by its restart
     duplicates_dropped: int = 0  # completions delivered twice by a retried unit
     recovered_from_summary: int = 0  # completions a retried unit's stream hid
+    seen: set[RequestKey] = field(default_factory=set)
+
+    def accept(self, item: Any, flight: Flight) -> Iterator[Completion]:
+        if isinstance(item, UnitStart):  # always the first attempt's (Ray keeps position 0)
+            flight.started_by = item.incarnation
+        elif isinstance(item, Completion):
+            if item.key in self.seen:
+                self.duplicates_dropped += 1
+            else:
+                self.seen.add(item.key)
+                yield item
+        elif isinstance(item, UnitEnd):  # always the finishing attempt's
+            flight.ended = True
+            if flight.started_by is not None and flight.started_by != item.incarnation:
+                self.units_retried += 1
+            for completion in item.completions:
+                if completion.key not in self.seen:
+                    self.seen.add(completion.key)
+                    self.recovered_from_summary += 1
+                    yield completion
 
 
 def _first_lines(exc: BaseException, count: int = 6) -> str:
@@ -69,7 +91,7 @@ class RayExecutor:
     def __init__(self, config: EvalConfig, backend_name: str) -> None:
         self.config = config.ray
         self.started_cluster = connect(self.config)
-        self.counts = _Counts()
+        self.counts = ExactlyOnce()
         try:
             self.workers = self._start_workers(config, backend_name)
             self.descriptions = self._describe_all()
@@ -132,14 +154,13 @@ class RayExecutor:
 
     def run(self, units: Sequence[WorkUnit], params: SamplingParams) -> Iterator[Completion]:
         waiting = deque(self._shares(units))
-        in_flight: dict[Any, _Flight] = {}
-        seen: set[RequestKey] = set()
+        in_flight: dict[Any, Flight] = {}
 
         def send(worker: int) -> None:
             if waiting:
                 unit = waiting.popleft()
                 stream = self.workers[worker].run_unit.remote(unit, params)
-                in_flight[stream] = _Flight(worker, unit)
+                in_flight[stream] = Flight(worker, unit)
 
         for worker in range(len(self.workers)):
             for _ in range(QUEUED_PER_WORKER):
@@ -155,7 +176,7 @@ class RayExecutor:
                     self._closed(flight)
                     send(flight.worker)
                     continue
-                yield from self._accept(item, flight, seen)
+                yield from self.counts.accept(item, flight)
 
     def _shares(self, units: Sequence[WorkUnit]) -> list[WorkUnit]:
         if self.fixed_batch is not None:  # the stage's fixed units: their batches are the samples
@@ -167,26 +188,7 @@ class RayExecutor:
                 shares.append(WorkUnit(len(shares), unit.requests[start:start + size], unit.done))
         return shares
 
-    def _accept(self, item: Any, flight: _Flight, seen: set[RequestKey]) -> Iterator[Completion]:
-        if isinstance(item, UnitStart):
-            flight.started_by = item.incarnation
-        elif isinstance(item, Completion):
-            if item.key in seen:
-                self.counts.duplicates_dropped += 1
-            else:
-                seen.add(item.key)
-                yield item
-        elif isinstance(item, UnitEnd):
-            flight.ended = True
-            if flight.started_by is not None and flight.started_by != item.incarnation:
-                self.counts.units_retried += 1
-            for completion in item.completions:
-                if completion.key not in seen:
-                    seen.add(completion.key)
-                    self.counts.recovered_from_summary += 1
-                    yield completion
-
-    def _closed(self, flight: _Flight) -> None:
+    def _closed(self, flight: Flight) -> None:
         if not flight.ended:  # Ray ended the stream without the unit's last item: never silent
             raise BackendError(f"Ray worker {flight.worker} ended unit {flight.unit.index} without "
                                "finishing it; finished samples are kept, the same command resumes")
