@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 from vt_eval.backends.base import (Capability, Completion, Request, SamplingParams, render_chat,
                                    tokenizer_provenance)
 from vt_eval.backends.gguf_checkpoint import as_checkpoint
-from vt_eval.backends.vllm_engine import (check_host_memory, engine_kwargs, explain_engine_failure,
-                                           platform_name, quiet_logs)
+from vt_eval.backends.vllm_engine import (DeathWatch, check_host_memory, engine_kwargs,
+                                           explain_engine_failure, platform_name, quiet_logs)
 from vt_eval.config import VLLMConfig
 from vt_eval.errors import BackendError
 from vt_eval.models import ModelRef, weights_fingerprint
@@ -63,6 +63,7 @@ class VLLMBackend:
         except (RuntimeError, ValueError, OSError, TypeError) as exc:
             raise explain_engine_failure(exc, self.ref, config) from exc
         self.tokenizer = self.llm.get_tokenizer()
+        self.deathwatch = DeathWatch(self.llm)
 
     def generate(self, requests: Sequence[Request], params: SamplingParams) -> Iterator[Completion]:
         for start in range(0, len(requests), self.config.unit_size):
@@ -100,8 +101,8 @@ class VLLMBackend:
             return engine.step()
         except Exception as exc:  # noqa: BLE001 -- any engine death (EngineDeadError and kin)
             raise BackendError(f"the vLLM engine stopped mid-run ({type(exc).__name__}: {exc}); "
-                               "finished samples are kept: run the same command again to resume"
-                               ) from exc
+                               "if it ran out of memory, lower [vllm] kv_cache_gib or "
+                               "max_model_len in eval.toml") from exc
 
     @staticmethod
     def _abort(engine: Any, request_ids: list[str]) -> None:
@@ -162,6 +163,7 @@ class VLLMBackend:
         }
 
     def close(self) -> None:
+        self.deathwatch.stop()
         llm = self.__dict__.pop("llm", None)
         if llm is not None:
             shutdown = getattr(llm.llm_engine, "shutdown", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from typing import Any
 
 from vt_eval.config import VLLMConfig
@@ -114,3 +115,34 @@ def _chain(exc: BaseException | None) -> list[str]:
 
 def _short(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
+
+
+class DeathWatch:
+    """Turns a dead engine core into an error instead of a hang.
+
+    vLLM 0.32's offline client notices when its engine core process dies (it sets
+    `resources.engine_dead` and shuts down) but leaves `LLMEngine.step()` waiting on its output
+    queue forever (seen here: the core SIGKILLed mid-run, the driver blocked in
+    `SyncMPClient.get_output`). This thread puts an error in that queue once the flag is set, which
+    `step()` then raises as vLLM's own EngineDeadError. Where the client has no such attributes
+    (another vLLM version, in-process engine), it does nothing.
+    """
+
+    def __init__(self, llm: Any, poll_s: float = 1.0) -> None:
+        client = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        self.resources = getattr(client, "resources", None)
+        self.queue = getattr(client, "outputs_queue", None)
+        self.poll_s = poll_s
+        self.stopped = threading.Event()
+        self.active = self.resources is not None and hasattr(self.queue, "put")
+        if self.active:
+            threading.Thread(target=self._watch, name="vt-eval-vllm-deathwatch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(self.poll_s):
+            if getattr(self.resources, "engine_dead", False):
+                self.queue.put(RuntimeError("the vLLM engine core process died"))  # type: ignore[union-attr]
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
