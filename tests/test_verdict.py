@@ -29,7 +29,9 @@ from vt_eval.data import load_benchmark
 from vt_eval.pipeline import score_run
 from vt_eval.rundir import RunDir
 from vt_eval.store import JsonlWriter
-from vt_eval.verdict.claim import find_claim
+from vt_eval.records import Score
+from vt_eval.results import BenchmarkResult
+from vt_eval.verdict.claim import claim_line, find_claim, matching_measure
 
 from helpers import make_sample
 
@@ -165,6 +167,29 @@ def test_claim_from_the_card_for_a_model_it_names() -> None:
     assert find_claim("aime_2025", card, {}, {}, ["/ckpt", "VIBETHINKER-3B"]) == \
         (pytest.approx(0.914), "card reference (VibeThinker-3B)")
     assert find_claim("aime_2025", card, {"aime_2025": 0.5}, {"aime_2025": 60.0}, []) == (0.5, "--claim")
+
+
+def test_claim_uses_the_reading_the_card_names() -> None:
+    """GPQA keeps a lenient verdict beside the strict one; its card says the published figures
+    were read leniently, so the claim meets the lenient reading, with the headline beside it."""
+    def score(item: int, strict: str, lenient: str) -> Score:
+        return Score(benchmark="gpqa_diamond", item_id=str(item), sample_index=0, verdict=strict,
+                     extracted=None, gold="A", explanation="", grader="gpqa/2",
+                     details={"lenient_verdict": lenient})
+    scores = [score(0, "correct", "correct"), score(1, "correct", "correct"),
+              score(2, "no_answer", "correct"), score(3, "no_answer", "incorrect")]
+    result = BenchmarkResult.model_construct(benchmark="gpqa_diamond", avg_at_k=0.5,
+                                             ci95=(0.0, 1.0), items_scored=4, k=1)
+    card = get_card("gpqa_diamond")
+    assert card.reference.answer_reading == "lenient"
+    measure = matching_measure(result, scores, card, seed=0)
+    assert measure.reading == "lenient" and measure.measured == pytest.approx(0.75)
+    assert measure.other_measured == pytest.approx(0.5) and measure.other_no_answer_rate == 0.5
+    line = claim_line(result, (0.74, "--claim"), [], measure)
+    assert line.state == "no_evidence_found" and line.detail.measured == pytest.approx(0.75)
+    assert "avg@1 (lenient reading) 75.0%" in line.summary and "no answer 50.0%" in line.summary
+    plain = [s.model_copy(update={"details": {}}) for s in scores]  # a grader with one reading
+    assert matching_measure(result, plain, card, seed=0).measured == 0.5
 
 
 def test_bad_claims_are_usage_errors(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

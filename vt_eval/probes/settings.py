@@ -45,10 +45,12 @@ class ProbeSettings(Frozen):
     margin_prefix_match: float = 0.05  # share of continuation words reproduced verbatim
     margin_rouge_l: float = 0.05  # ROUGE-L F1
     margin_ngram: float = 0.05  # fraction of the continuation's n-grams reproduced
+    margin_lcs: float = 0.05  # longest common substring / true continuation length
+    margin_numbers_recalled: float = 0.05  # share of the continuation's numbers produced
     margin_answer_hits: float = 0.05  # fraction of items answered exactly without the question
 
     def margin(self, statistic: str) -> float:
-        return float(getattr(self, f"margin_{statistic}", 0.0))
+        return float(getattr(self, f"margin_{statistic}"))  # every statistic has one
 
 
 def load_probe_settings(path: Path | None) -> ProbeSettings:

@@ -16,7 +16,7 @@ from vt_eval.errors import VtEvalError
 from vt_eval.planning import PlannedBenchmark, reload_benchmark
 from vt_eval.report.verify import VerifiedBenchmark, VerifiedRun, verify_run
 from vt_eval.util import now_iso
-from vt_eval.verdict.claim import claim_line, find_claim, model_names
+from vt_eval.verdict.claim import claim_line, find_claim, matching_measure, model_names
 from vt_eval.verdict.closing import strongest
 from vt_eval.verdict.freshness import FreshnessFile, freshness_line
 from vt_eval.verdict.model import BenchmarkVerdict, Inputs, Line, Verdict
@@ -61,7 +61,9 @@ def benchmark_verdict(verified: VerifiedRun, bench: VerifiedBenchmark, planned: 
     config = verified.data.config
     configured = dict(config.claims) if config is not None else {}
     claim = find_claim(bench.name, card, claims, configured, names, claim_source)
-    lines = [claim_line(result, claim, names),
+    scores = [s for s in verified.data.scores if s.benchmark == bench.name]
+    measure = matching_measure(result, scores, card, verified.data.plan.run_seed)
+    lines = [claim_line(result, claim, names, measure),
              overlap_line(result, audit, _items(planned), planned.dataset.get("sha256"),
                           verified.data.plan.run_seed),
              freshness_line(bench.name, freshness),

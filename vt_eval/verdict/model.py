@@ -54,7 +54,9 @@ class Power(Frozen):
                                        else "")]
         if self.ci_width is not None:
             parts.append(f"95% CI width {amount(self.ci_width)}")
-        if self.detectable_effect is not None:
+        if self.detectable_effect is not None and self.unit == "pp" and self.detectable_effect >= 1:
+            parts.append("too few items to detect any effect with 80% power")
+        elif self.detectable_effect is not None:
             parts.append(f"detects an effect of {amount(self.detectable_effect)} with 80% power")
         return "; ".join(parts + ([self.note] if self.note else []))
 
@@ -63,7 +65,11 @@ class ClaimDetail(Frozen):
     kind: Literal["claim"] = "claim"
     claimed: float | None = None
     source: str | None = None  # "--claim", "config [claims]", "card reference (MODEL)"
-    metric: str = "avg@k"
+    metric: str = "avg@k"  # "avg@k (lenient reading)" when the grader reads answers several ways
+    reading: str | None = None  # the card's reference.answer_reading, when the grader has readings
+    other_reading: str | None = None  # the headline (Score verdict) reading shown beside it
+    other_measured: float | None = None
+    other_no_answer_rate: float | None = None
     measured: float | None = None
     ci95: Interval | None = None
     items: int = 0

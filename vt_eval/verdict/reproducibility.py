@@ -19,7 +19,7 @@ VERSIONS = ("vt-eval", "torch", "transformers", "vllm", "math-verify")
 
 def _detail(verified: VerifiedRun, bench: VerifiedBenchmark) -> ReproducibilityDetail:
     manifest: Manifest = verified.data.manifest
-    resume = getattr(manifest, "resume", None)  # recorded by the generate stage
+    resume = manifest.resume  # recorded by the generate stage
     model = manifest.model
     return ReproducibilityDetail(
         integrity_verified=verified.verified, problems=list(verified.problems),
