@@ -15,11 +15,11 @@ from typing import Any
 
 from vt_eval.data import Item
 from vt_eval.fmt import ci, pct, pp, pp_ci
+from vt_eval.metrics import bootstrap_ci
 from vt_eval.report.contamination import contamination_view
 from vt_eval.results import BenchmarkResult
 from vt_eval.verdict.model import Line, OverlapDetail, TrainingFile
 from vt_eval.verdict.stats import all_minus_clean, interval, power
-from vt_eval.metrics import bootstrap_ci
 
 HOW = ("run `vt-eval decontam audit --train FILES --benchmarks {name} --out AUDIT` and pass "
        "--audit AUDIT")
