@@ -137,17 +137,23 @@ def prepared_buffer(texts: list[str]) -> tuple[bytes, np.ndarray]:
     return b"\x00".join(pieces), np.cumsum([0] + [len(b) + 1 for b in pieces[:-1]])
 
 
-def _hot_candidates(ctx: ScanContext, buf: bytes, starts: np.ndarray) -> tuple[np.ndarray, Any, np.ndarray]:
-    """Texts of a batch (starting at byte `starts` of `buf`) with any hot-key n-gram; also the
-    token arrays and token->text map."""
+def _hot_candidates(ctx: ScanContext, buf: bytes, starts: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Texts of a batch (starting at byte `starts` of `buf`) with any hot-key n-gram inside one
+    text; also the token arrays. Texts are located only for the hits (few)."""
     arrays = token_arrays(buf)
-    row_of = np.searchsorted(starts, arrays.starts, side="right") - 1
     n = ctx.index.hot_n
     grams = ngram_hashes(arrays.hashes, n)
     if len(grams) == 0:
-        return np.zeros(0, np.int64), arrays, row_of
-    hit = ctx.index.lookup(grams) & (row_of[:len(grams)] == row_of[n - 1:])
-    return sorted_unique(row_of[:len(grams)][hit]), arrays, row_of
+        return np.zeros(0, np.int64), arrays
+    hits = np.flatnonzero(ctx.index.lookup(grams))
+    first = np.searchsorted(starts, arrays.starts[hits], side="right") - 1
+    last = np.searchsorted(starts, arrays.starts[hits + n - 1], side="right") - 1
+    return sorted_unique(first[first == last]), arrays
+
+
+def _text_of_tokens(starts: np.ndarray, arrays: Any) -> np.ndarray:
+    """Index of the text (starting at byte `starts`) each token belongs to."""
+    return np.searchsorted(starts, arrays.starts, side="right") - 1
 
 
 class _Unit(NamedTuple):
@@ -239,18 +245,18 @@ def _flush(ctx: ScanContext, batch: list[RowEvent], tally: _Acc) -> None:
     if not units:
         return
     buf, starts = prepared_buffer(texts)
-    candidates, arrays, unit_of = _hot_candidates(ctx, buf, starts)
+    candidates, arrays = _hot_candidates(ctx, buf, starts)
     rows = sorted({id(units[u].event): units[u].event for u in candidates.tolist()}.values(),
                   key=lambda ev: ev.row)
     tally.candidate_rows += len(rows)
     for event in rows:
         acc: dict[int, PairEvidence] = {}
         tokens = tokenize_with_offsets(event.text)
-        starts = ctx.index.item_starts(event.text, len(tokens))
-        scan_window(ctx.index, Window(event.text, tokens), acc, starts)
+        scan_window(ctx.index, Window(event.text, tokens), acc,
+                    ctx.index.item_starts(event.text, len(tokens)))
         tally.matches.extend(_ngram_records(ctx, acc, event.row, row_hash(event.text), event.segments))
     if ctx.neardup is not None:
-        _minhash_batch(ctx, units, arrays, unit_of, tally)
+        _minhash_batch(ctx, units, arrays, _text_of_tokens(starts, arrays), tally)
 
 
 def _one_token(text: str) -> bool:
@@ -274,7 +280,7 @@ class _LongRow:
 def _scan_piece(ctx: ScanContext, state: _LongRow, piece: PieceEvent) -> None:
     state.hasher.update(piece.text.encode("utf-8"))
     text = state.carry + piece.text
-    candidates, arrays, _ = _hot_candidates(ctx, prepare(text).encode("utf-8"), np.zeros(1, np.int64))
+    candidates, arrays = _hot_candidates(ctx, prepare(text).encode("utf-8"), np.zeros(1, np.int64))
     if len(candidates):
         window = Window(text, tokenize_with_offsets(text), state.token_offset, state.carry_char)
         scan_window(ctx.index, window, state.acc)
