@@ -32,6 +32,8 @@ READ = [
     ("\\boxed{10^{-7} \\text{ eV}}", None),  # a value that is no option
     ("\\boxed{10^-8 eV}", "C"),  # a box holding an option's full text
     ("the final product is most likely C: 10^-8 eV.", "C"),  # letter with its own text
+    ("Of the given options, only option **C. 10^-8 eV** is large enough.", "C"),
+    ("So the energy difference is **10^-9 eV**. This follows from the lifetimes.", "D"),
     ("Option A is ruled out.\n\nTherefore, the correct statement is:\n\nC. about 1e-8 eV, as "
      "computed", "C"),  # after a lead-in line, a paraphrased option text still states C
 ]
@@ -41,6 +43,8 @@ NOT_READ = [
     "The correct answer is **A** or **C**",
     "Option D is incorrect.",  # an option rejected, not chosen
     "* **D. 10^-9 eV:** This is unlikely because the lifetime is short.",  # discussed, not chosen
+    "Option **D. 10^-9 eV** is incorrect: the lifetime is too short.",
+    "* **10^-9 eV:** This would need a longer lifetime.",  # an option discussed, not chosen
     "D) Incorrect: the energy is too small",  # no lead-in: D is discussed, not chosen
     "the correct answer is:\nB. 10^-4 eV",  # letter B with the text of A: which one?
     "The best choice is a good guess here.",  # lower case: an article, not a letter

@@ -36,7 +36,9 @@ _STATEMENT = re.compile(
 _OPTION_WORD = re.compile(r"(?i:option|choice)\s++(?:\*\*)?" + _LETTER +
                           r"(?![A-Za-z0-9])(?P<after>.{0,40})")
 _ENDS_LEAD_IN = re.compile(r"(?i:answer|option|choice|statement|is|be)\s*+:?\s*+$|:\s*+$")
-_LEAD_IN = re.compile(r"(?i:\bis|\bare|:)\s*+(?:\*\*)?\s*+$")
+_LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice)\s*+(?:\*\*)?\s*+$")
+_BOLD_REST = re.compile(r"^\)?(?:\*\*|[.):][^*\n]{0,200}?\*\*)")  # the rest of **Option D. text**
+_BOLD_TEXT = re.compile(r"\*\*([^*\n]{3,200}+)\*\*")
 # "... is option C" / "option C is correct": the option is stated, not discussed
 _OPTION_STATED = re.compile(
     r"(?:(?i:is|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick)"
@@ -145,13 +147,19 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
         elif not text or after_lead_in or _is_own(letter, text, options):
             found.append((offset, letter))
     for m in _BOLD.finditer(line):
+        stated = _LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():])
         if _alone(line[:m.start()], line[m.end():]) or (
-                _LEAD_IN.search(line[:m.start()]) and _own_text(m.group(0), m.group(1), options)):
+                stated and _own_text(m.group(0), m.group(1), options)):
             found.append((offset + m.start(), m.group(1)))
+    for m in _BOLD_TEXT.finditer(line):  # "the compound is **C6H10O2**." (an option's full text)
+        if _LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():]) and \
+                (letter := _text_letter(m.group(1), options)) is not None:
+            found.append((offset + m.start(), letter))
     for m in _OPTION_WORD.finditer(line):
         before = line[:m.start()].rstrip(" \t*(")
-        stated = _OPTION_STATED.search(before) is not None or _OPTION_VERDICT.match(m.group("after"))
-        if stated and not _NEGATION.match(m.group("after")):
+        rest = _BOLD_REST.sub("", line[m.end(1):m.end(1) + 240], count=1)
+        stated = _OPTION_STATED.search(before) is not None or _OPTION_VERDICT.match(rest)
+        if stated and not _NEGATION.match(rest):
             found.append((offset + m.start(), m.group(1)))
     if m := _PAREN_OPTION.search(line.rstrip()):
         found.append((offset + m.start(), m.group(1)))
