@@ -31,7 +31,9 @@ from vt_eval.rundir import RunDir
 from vt_eval.store import JsonlWriter
 from vt_eval.records import Score
 from vt_eval.results import BenchmarkResult
+from vt_eval.verdict.build import powerless
 from vt_eval.verdict.claim import claim_line, find_claim, matching_measure
+from vt_eval.verdict.model import Line
 
 from helpers import make_sample
 
@@ -262,6 +264,24 @@ def test_freshness_states_and_fishers_exact_test(root: Path, tmp_path: Path) -> 
     done = vt_eval("freshness", str(run), "--cutoff", "2020-01-01")  # every item after it
     code, data = verdict(run)
     assert "one side of the cutoff holds no item" in line(data, "aime_2025", "freshness")["reason"]
+
+
+def test_a_run_where_every_item_scored_the_same(tmp_path: Path) -> None:
+    """The bootstrap CI of 0/30 vs 0/30 has no width: the power is the worst case of a 0/1
+    outcome, never "detects 0 points"; with 3 items a side nothing is detectable: not checked."""
+    run = make_run(tmp_path / "zero", right=lambda benchmark, number: False)
+    assert vt_eval("freshness", str(run), "--cutoff", CUTOFF).returncode == 0
+    code, data = verdict(run)
+    entry = line(data, "aime_2025", "freshness")
+    assert entry["state"] == "no_evidence_found" and entry["power"]["ci_width"] == 0
+    z = stats.norm.ppf
+    assert entry["power"]["detectable_effect"] == pytest.approx(
+        (z(0.975) + z(0.8)) * 0.5 * (1 / 30 + 1 / 30) ** 0.5, rel=1e-5)
+    small = Line.model_validate({**entry, "power": {**entry["power"], "items": 3,
+                                                    "compared_with": 3, "detectable_effect": 1.14}})
+    assert powerless(small).state == "not_checked"
+    assert "too few items" in powerless(small).reason
+    assert powerless(Line.model_validate(entry)).state == "no_evidence_found"
 
 
 def test_an_unverified_run_says_nothing_good(root: Path, tmp_path: Path) -> None:

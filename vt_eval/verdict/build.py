@@ -69,10 +69,23 @@ def benchmark_verdict(verified: VerifiedRun, bench: VerifiedBenchmark, planned: 
              freshness_line(bench.name, freshness),
              probes_line(bench.name, probes),
              reproducibility_line(verified, bench)]
+    lines = [powerless(line) for line in lines]
     if not verified.verified:
         lines = [unvouched(line, verified.problems) for line in lines]
     return BenchmarkVerdict(benchmark=bench.name, title=result.title, lines=lines,
                             strongest=strongest(lines, result))
+
+
+def powerless(line: Line) -> Line:
+    """A check too small to detect any difference (80% power needs more than 100 points) found
+    nothing because it could not: not checked, never a green line."""
+    power = line.power
+    if (line.state != "no_evidence_found" or power is None or power.unit != "pp"
+            or power.detectable_effect is None or power.detectable_effect < 1):
+        return line
+    return line.model_copy(update={
+        "state": "not_checked", "reason": f"too few items for this check to detect any effect "
+                                          f"({power.text()})"})
 
 
 def unvouched(line: Line, problems: list[str]) -> Line:
