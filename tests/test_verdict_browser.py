@@ -13,6 +13,7 @@ import pytest
 from test_report_browser import browse
 from test_verdict import CUTOFF, make_run, shared, verdict, vt_eval
 
+from vt_eval.fmt import ci, pct, pp, pp_ci
 from vt_eval.report.scorecard import write_scorecard
 
 
@@ -92,6 +93,12 @@ def test_panel_with_audit_freshness_and_claims(root: Path, tmp_path: Path) -> No
     states = {s for rows in panel.rows.values() for _, s, _ in rows}
     assert states == {"evidence_found", "no_evidence_found", "not_checked"}
     assert "power: n=30" in dom and "items found in sft.jsonl" in dom
+    overlap = next(e for e in expected["benchmarks"][0]["lines"] if e["question"] == "overlap")
+    d = overlap["detail"]
+    pair = (d["difference_ci95"]["low"], d["difference_ci95"]["high"])
+    assert f"<th>all − clean</th><td>{pp(d['difference'])} {pp_ci(pair)}</td>" in dom
+    clean = (d["clean_ci95"]["low"], d["clean_ci95"]["high"])
+    assert f"{d['clean_items']} items, {pct(d['clean_score'])} {ci(clean)}</td>" in dom
     shot = tmp_path / "panel.png"
     taken = browse(page, tmp_path / "profile", "--window-size=1280,1400", f"--screenshot={shot}")
     assert taken.returncode == 0 and shot.read_bytes()[:4] == b"\x89PNG"

@@ -64,7 +64,8 @@ def benchmark_verdict(verified: VerifiedRun, bench: VerifiedBenchmark, planned: 
     scores = [s for s in verified.data.scores if s.benchmark == bench.name]
     measure = matching_measure(result, scores, card, verified.data.plan.run_seed)
     lines = [claim_line(result, claim, names, measure),
-             overlap_line(result, audit, _items(planned), planned.dataset.get("sha256"),
+             overlap_line(result, audit, _items(planned) if audit and audit.data else {},
+                          planned.dataset.get("sha256"),
                           verified.data.plan.run_seed),
              freshness_line(bench.name, freshness),
              probes_line(bench.name, probes),
