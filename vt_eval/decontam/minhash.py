@@ -119,9 +119,6 @@ class NearDupIndex:
         return MinHash(num_perm=self.params.num_perm, seed=self.params.seed, scheme=SCHEME,
                        hashvalues=signature, permutations=(self.a, self.b))
 
-    def eligible(self, shingle_count: int) -> bool:
-        return self.min_shingles <= shingle_count <= self.max_shingles
-
     def query(self, signature: np.ndarray) -> list[int]:
         return sorted(int(k) for k in self.lsh.query(self._minhash(signature)))
 
