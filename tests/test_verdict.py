@@ -264,6 +264,24 @@ def test_freshness_states_and_fishers_exact_test(root: Path, tmp_path: Path) -> 
     done = vt_eval("freshness", str(run), "--cutoff", "2020-01-01")  # every item after it
     code, data = verdict(run)
     assert "one side of the cutoff holds no item" in line(data, "aime_2025", "freshness")["reason"]
+    (run / "freshness.json").write_text('{"cutoff": "2025-06-30"}')
+    code, data = verdict(run)
+    assert "cannot be read" in line(data, "aime_2025", "freshness")["reason"]
+
+
+def test_unreadable_probe_outputs_are_not_checked(root: Path, tmp_path: Path) -> None:
+    run = shared("run", root)
+    assert verdict(run, "--probes", str(tmp_path / "nowhere"))[1]["notes"]
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    (probes / "items.jsonl").write_text("")
+    report = {"model": "smollm2-135m", "controls": ["aime_2026"], "benchmarks": {"aime_2025": {
+        "role": "suspect", "items": 0, "statistics": {}, "vs_controls": {"min_k": {}}}}}
+    (probes / "benchmarks.json").write_text(json.dumps(report))
+    code, data = verdict(run, "--probes", str(probes))
+    assert code == 0 and line(data, "aime_2025", "probes")["state"] == "not_checked"
+    assert "not a probe output this vt-eval reads" in line(data, "aime_2025", "probes")["reason"]
+    assert "was not probed" in line(data, "aime_2026", "probes")["reason"]
 
 
 def test_a_run_where_every_item_scored_the_same(tmp_path: Path) -> None:

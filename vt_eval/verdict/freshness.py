@@ -93,7 +93,13 @@ def freshness_line(name: str, source: FreshnessFile) -> Line:
                     summary=f"{name}'s items carry no release date",
                     reason="its card has no [released] table, so no item can be placed before "
                            "or after the cutoff")
-    d = _detail(data, name)
+    try:
+        d = _detail(data, name)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Line(question="freshness", state="not_checked", detail=FreshnessDetail(),
+                    anchor=anchor, summary="no before/after-cutoff split",
+                    reason=f"{source.path} is not a freshness.json this vt-eval reads ({exc!r}); "
+                           f"run `vt-eval freshness` again")
     sides = (f"cutoff {d.cutoff}: this benchmark {d.this_before} items before, {d.this_after} "
              f"after; all dated items {pct(d.before_accuracy)} (n={d.before_items}) before vs "
              f"{pct(d.after_accuracy)} (n={d.after_items}) after")

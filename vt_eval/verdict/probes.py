@@ -44,8 +44,8 @@ class ProbeRun:
                     record = json.loads(line)
                     self.records.setdefault(str(record["benchmark"]), []).append(record)
             problem = _disagreement(report, self.records)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self.error = f"{self.path} is not a readable probe output ({exc})"
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.error = f"{self.path} is not a readable probe output ({exc!r})"
             return
         model = str(report.get("model") or "")
         if not _same_model(model, run_models):
@@ -138,6 +138,16 @@ def _summary(stats: list[ProbeStatistic], control_items: int, controls: list[str
 
 
 def probes_line(name: str, run: ProbeRun | None) -> Line:
+    try:
+        return _probes_line(name, run)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return Line(question="probes", state="not_checked", detail=ProbesDetail(),
+                    anchor=f"probes-{name}", summary="no memorization probe",
+                    reason=f"{run.path if run else 'the probe output'} is not a probe output this "
+                           f"vt-eval reads ({exc!r}); run `vt-eval probe` again")
+
+
+def _probes_line(name: str, run: ProbeRun | None) -> Line:
     anchor = f"probes-{name}"
     if run is None or run.report is None:
         reason = run.error if run is not None else (
