@@ -23,29 +23,52 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from vt_eval.grading.choice_values import option_by_value
+
 TAIL_CHARS = 4000
 LAST_LINES = 5
 MIN_TEXT = 3  # an option text shorter than this is never matched by itself (`4`, `A`)
 _LETTER = r"\(?([A-J])\)?"
 _END = r"(?=[\s.,:;!)*]|$)"
 _STATEMENT = re.compile(
-    r"(?:(?i:correct|final|best|right|most\s++likely)\s++)?(?i:(?:answer|option|choice)s?)"
+    r"(?:(?i:correct|final|best|right|most\s++likely)\s++)?(?i:(?:answer|option|choice|statement)s?)"
     r"(?:\s++(?!(?i:is|was|are|would|should|must)\b)[\w-]++){0,6}?\s*+"  # the closest option to the value is
     r"(?:(?i:is|would\s++be|should\s++be|must\s++be|=)\s*+[:：]?|[:：])\s*+(?:\*\*|__)?\s*+"
-    r"(?i:option\s++|choice\s++)?" + _LETTER + _END)
+    r"(?i:either\s++)?(?:\*\*)?(?i:option\s++|choice\s++)?" + _LETTER + _END)
+_IS_OPTION = re.compile(
+    r"(?i:correct|best|right|final)\s++[^\n.]{0,60}?\b(?i:is|would\s++be)\s*+:?\s*+(?:\*\*)?\s*+"
+    r"(?i:option|choice)\s++(?:\*\*)?\(?([A-J])\)?" + _END)
 _OPTION_WORD = re.compile(r"(?i:option|choice)\s++(?:\*\*)?" + _LETTER +
                           r"(?![A-Za-z0-9])(?P<after>.{0,40})")
 _ENDS_LEAD_IN = re.compile(r"(?i:answer|option|choice|statement|is|be)\s*+:?\s*+$|:\s*+$")
-_LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice)\s*+(?:\*\*)?\s*+$")
+_LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice|\bbe|closest\s++to|nearest\s++to)\s*+"
+                      r"(?:\*\*)?\s*+$")
 _BOLD_REST = re.compile(r"^\)?(?:\*\*|[.):][^*\n]{0,200}?\*\*)")  # the rest of **Option D. text**
 _BOLD_TEXT = re.compile(r"\*\*([^*\n]{3,200}+)\*\*")
 # "... is option C" / "option C is correct": the option is stated, not discussed
+_TEXT_LEAD_IN = re.compile(r"(?i:\bis|\bare|:)\s*+(?:\*\*)?\s*+$")
 _OPTION_STATED = re.compile(
-    r"(?:(?i:is|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick)"
+    r"(?:(?i:is|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick|"
+    r"closest\s++to|nearest\s++to|lean\s++towards)"
     r"\s*+(?:\*\*)?\s*+\(?(?:\*\*)?\s*+$)|^\W*+$")
+_TEXT_THEN_LETTER = re.compile(r"\s*+\((?:\*\*)?\s*+(?i:option\s++|choice\s++)?([A-J])\s*+(?:\*\*)?\)")
+_CONCLUSION = re.compile(r"^\W*+(?i:therefore|thus|hence|in\s++summary|in\s++conclusion|overall|"
+                         r"final\s++answer|the\s++final\s++answer|the\s++correct\s++answer|based\s++on)\b")
+# where a final line's value starts: "... = 251.271 fm", "the ratio is approximately 12.6."
+_VALUE_START = re.compile(r"(?:=|≈|\\approx|\bis|\bbe|:|\b(?i:option)|(?i:closest\s++to))\s*+"
+                          r"(?:(?i:approximately|about|roughly|around|~)\s*+)?")
+# a last line that declines to choose ("none of the options ...", "insufficient to determine")
+_DECLINES = re.compile(r"(?i:none\s++of\s++the\s++(?:\w++\s++)?(?:options|choices|answers|statements)|"
+                       r"insufficient|cannot\s++(?:be\s++)?determine|can't\s++determine|"
+                       r"impossible\s++to\s++(?:determine|choose)|unable\s++to)")
 _PAREN_OPTION = re.compile(r"\((?:\*\*)?\s*+(?i:option|choice)\s++([A-J])\s*+(?:\*\*)?\)\W*+$")
-_OPTION_VERDICT = re.compile(r"^\W*+(?i:is|would\s++be|seems)\s++(?i:the\s++)?(?i:correct|best|right|"
-                             r"most\s++(?:likely|plausible|accurate|appropriate)|answer)")
+# "option C (8) is the most plausible answer", "Option D provides the correct sequence",
+# "option B is the only one that correctly ...", "option A is the closest"
+_OPTION_VERDICT = re.compile(
+    r"^[\s*]*+(?:\([^()\n]{0,200}+\)[\s*]*+)?\W*+(?i:is|would\s++be|seems|appears|provides|gives|remains)"
+    r"\s++(?i:to\s++be\s++)?(?i:the\s++)?(?i:only\s++(?:[\w-]++\s++){0,2}?(?:that\s++|which\s++)?)?"
+    r"(?i:correct|correctly|best|right|closest|valid|answer|most\s++(?:likely|plausible|accurate|"
+    r"appropriate|reasonable|logical|suitable|consistent|probable)\b)")
 _NEGATION = re.compile(r"^\W*+(?:is|are)?\s*+(?:not|incorrect|wrong|false|ruled|eliminated|"
                        r"unlikely|can\s*+not|cannot)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*\s*+(?i:option\s++|answer:?\s*+)?" + _LETTER +
@@ -54,7 +77,7 @@ _LINE_LETTER = re.compile(r"^(?i:(?:final\s++)?answer\s*+[:：]\s*+|option\s++|c
                           r"(?:[.):]\s*+(?P<text>.*+))?$")
 _LETTER_TEXT = re.compile(r"(?<![A-Za-z])([A-J])[.):]\s++(?P<text>\S.{2,}+)$")
 _SECOND = re.compile(r"^\s*+(?:,|or|and|/|&)\s*+(?:\*\*)?\s*+(?i:option\s++)?\(?[A-J]\)?" + _END)
-_MARKUP = re.compile(r"\*\*|__|^#+\s*+|^>\s*+|^[-•]\s++|\\textbf\{|\\text\{|[{}$]")
+_MARKUP = re.compile(r"\*\*|__|^#+\s*+|^>\s*+|^[-•]\s++|\\textbf\{|\\text\{|\\[\[\]()]|[{}$]")
 
 
 def _norm(text: str) -> str:
@@ -70,11 +93,24 @@ def _key(text: str) -> str:
     return _KEY_NOISE.sub(lambda m: m.group(1) or "", text).strip(".:;").casefold()
 
 
-def _lines(final: str) -> list[tuple[int, str]]:
-    """(offset, text) of the last LAST_LINES non-empty lines."""
+def _window(tail: str, options: Sequence[str]) -> int:
+    """LAST_LINES, and as many more as the response ends with lines of a multi-line option (a
+    letter line followed by its option: `**C.**` then `1. Na, ether` ... `5. NaNH2`)."""
+    option_lines = {_key(_MARKUP.sub("", line)) for option in options if "\n" in option.strip()
+                    for line in option.strip().split("\n") if line.strip()}
+    extra = 0
+    for _, line in _lines(tail, 12) if option_lines else ():
+        if _key(_MARKUP.sub("", line.strip())) not in option_lines:
+            break
+        extra += 1
+    return LAST_LINES + extra
+
+
+def _lines(final: str, count: int = LAST_LINES) -> list[tuple[int, str]]:
+    """(offset, text) of the last `count` non-empty lines."""
     out: list[tuple[int, str]] = []
     end = len(final)
-    while end > 0 and len(out) < LAST_LINES:
+    while end > 0 and len(out) < count:
         start = final.rfind("\n", 0, end) + 1
         line = final[start:end]
         if line.strip():
@@ -134,7 +170,7 @@ def _alone(before: str, after: str) -> bool:
 
 
 def _line_candidates(offset: int, line: str, options: Sequence[str],
-                     after_lead_in: bool = False) -> list[tuple[int, str]]:
+                     after_lead_in: bool = False, last: bool = False) -> list[tuple[int, str]]:
     """Letters the line states. After a lead-in line ("The correct statement is:"), a line
     `C. <text>` states C even when the text is paraphrased; elsewhere only with C's own text
     (`D) Incorrect product` discusses D)."""
@@ -152,7 +188,7 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
                 stated and _own_text(m.group(0), m.group(1), options)):
             found.append((offset + m.start(), m.group(1)))
     for m in _BOLD_TEXT.finditer(line):  # "the compound is **C6H10O2**." (an option's full text)
-        if _LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():]) and \
+        if _TEXT_LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():]) and \
                 (letter := _text_letter(m.group(1), options)) is not None:
             found.append((offset + m.start(), letter))
     for m in _OPTION_WORD.finditer(line):
@@ -163,6 +199,11 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
             found.append((offset + m.start(), m.group(1)))
     if m := _PAREN_OPTION.search(line.rstrip()):
         found.append((offset + m.start(), m.group(1)))
+    concluding = last or _CONCLUSION.match(plain) is not None
+    for m in _TEXT_THEN_LETTER.finditer(line if concluding else ""):  # "is about **0.32 (Option B)**"
+        if _text_before(line[:m.start()], m.group(1), options) and \
+                not _SECOND.match(line[m.end():m.end() + 20]) and not _NEGATION.match(line[m.end():]):
+            found.append((offset + m.start(), m.group(1)))
     for m in _LETTER_TEXT.finditer(plain):
         index = "ABCDEFGHIJ".index(m.group(1))
         own = _norm(options[index]) if index < len(options) else ""
@@ -171,7 +212,9 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
             found.append((offset + len(line), m.group(1)))
     if (letter := _text_letter(plain, options)) is not None:
         found.append((offset + len(line), letter))
-    elif (letter := _ending_option(plain, options)) is not None:
+    elif last and (letter := _final_value(plain, options)) is not None:
+        found.append((offset + len(line), letter))
+    elif (letter := _ending_option(plain, options, _CONCLUSION.match(plain) is not None)) is not None:
         found.append((offset + len(line), letter))
     return found
 
@@ -199,14 +242,47 @@ def _own_text(bold: str, letter: str, options: Sequence[str]) -> bool:
     return len(_key(text)) >= MIN_TEXT and _is_own(letter, text, options)
 
 
-def _ending_option(plain: str, options: Sequence[str]) -> str | None:
+def _final_value(plain: str, options: Sequence[str]) -> str | None:
+    """The option whose value the response's last line ends with, after `=`, `is` or a colon
+    (`Im f(0) ≈ 53.93 fm * 4.177 ≈ 251.271 fm` for an option `251.271 fm`), if exactly one."""
+    start = None
+    for start in _VALUE_START.finditer(plain[-200:]):
+        pass
+    if start is None:
+        return None
+    index = option_by_value(plain[-200:][start.end():].strip(" *.$"), options)
+    return None if index is None else "ABCDEFGHIJ"[index]
+
+
+def _text_before(before: str, letter: str, options: Sequence[str]) -> bool:
+    """Whether `before` ends with the text of option `letter` (`a triplet` before `(B)`)."""
+    index = "ABCDEFGHIJ".index(letter)
+    if index >= len(options):
+        return False
+    written = _norm(_MARKUP.sub("", before)).replace("~", "").rstrip(" *,")
+    own = _norm(options[index]).replace("~", "").strip()
+    return bool(own) and written.endswith(own) and (
+        len(written) == len(own) or not written[-len(own) - 1].isalnum())
+
+
+def _ending_option(plain: str, options: Sequence[str], concluding: bool) -> str | None:
     """The option whose full text ends a concluding line after `is` or a colon ("the most
-    reasonable structure is 4-chlorobenzoic acid."), when exactly one option does."""
+    reasonable structure is 4-chlorobenzoic acid."), or, for a long text, follows `is` and
+    ends a word in a concluding line ("In summary, the major product is (3aR,4S,...)-dione due
+    to ..."), when exactly one option does."""
     text = _norm(plain)
     hits = []
     for index, option in enumerate(options):
         own = _norm(option)
-        if len(own) >= 8 and text.endswith(own) and _LEAD_IN.search(text[:-len(own)].rstrip()):
+        if len(own) < 8:
+            continue
+        if text.endswith(own) and _LEAD_IN.search(text[:-len(own)].rstrip()):
+            hits.append(index)
+            continue
+        start = text.find(own)
+        end = start + len(own)
+        if concluding and len(own) >= 12 and start > 0 and (end == len(text) or not text[end].isalnum()) and \
+                _LEAD_IN.search(text[:start].rstrip()) and text.find(own, end) < 0:
             hits.append(index)
     return "ABCDEFGHIJ"[hits[0]] if len(hits) == 1 else None
 
@@ -219,20 +295,28 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
         after = tail[m.end():m.end() + 30]
         if _NEGATION.match(after):
             continue
-        if _SECOND.match(after):
+        if _SECOND.match(after) or re.search(r"(?i:\beither\s)", m.group(0)):  # "either A (8) or B (11)"
             candidates.append((m.start(), "", "two letters in one statement"))
         else:
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
-    lines = _lines(tail)  # last first
+    for m in _IS_OPTION.finditer(tail):
+        if not _NEGATION.match(tail[m.end():m.end() + 30]) and not _SECOND.match(tail[m.end():m.end() + 30]):
+            candidates.append((m.start(), m.group(1), "a statement naming the option"))
+    lines = _lines(tail, _window(tail, options))  # last first
     found = [_line_candidates(offset, line, options, n + 1 < len(lines) and _ENDS_LEAD_IN.search(
-        _MARKUP.sub("", lines[n + 1][1].strip())) is not None) for n, (offset, line) in enumerate(lines)]
+        _MARKUP.sub("", lines[n + 1][1].strip())) is not None, last=n == 0)
+        for n, (offset, line) in enumerate(lines)]
     latest = next((n for n, letters in enumerate(found) if letters), None)
+    if lines and not found[0] and _DECLINES.search(lines[0][1]) and \
+            not any(position >= lines[0][0] for position, _, _ in candidates):
+        return None, f"the last line names no option: {lines[0][1].strip()[:60]!r} (lenient)"
     if latest is not None:
         letters = found[latest]
         named = {letter for _, letter in letters}
         before = {letter for _, letter in found[latest + 1]} if latest + 1 < len(found) else set()
         position = max(p for p, _ in letters)
-        if len(named) > 1 or "" in named or (before and before != named):
+        concluding = _CONCLUSION.match(_MARKUP.sub("", lines[latest][1].strip())) is not None
+        if len(named) > 1 or "" in named or (before and before != named and not concluding):
             candidates.append((position, "", "different options named in the last lines: "
                                f"{lines[latest][1].strip()[:60]!r}"))
         else:

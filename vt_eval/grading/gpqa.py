@@ -46,6 +46,7 @@ from vt_eval.grading.choice_lenient import (
     two_letters,
 )
 from vt_eval.grading.choice_letters import LETTERS, NOTHING_FOUND, read_letter
+from vt_eval.grading.choice_values import option_by_value
 from vt_eval.grading.extract import final_part, last_boxed
 from vt_eval.grading.readings import Reading, reading, reading_line
 from vt_eval.records import GOLD_CLUSTER, Score
@@ -115,6 +116,8 @@ def extract_letter(response: str, options: Sequence[str] = (),
     boxed = last_boxed(final or "").answer
     if boxed is not None and (by_text := option_by_text(boxed, options)) is not None:
         return by_text, "the last box holds an option's full text (lenient)"
+    if boxed is not None and (index := option_by_value(boxed, options)) is not None:
+        return LETTERS[index], "the last box holds an option's value (lenient)"
     return read_lenient(final or "", options)
 
 
