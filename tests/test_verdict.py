@@ -102,6 +102,7 @@ def verdict(run: Path, *args: str) -> tuple[int, dict]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["verdict", str(run), "--format", "json", *args])
+    assert out.getvalue().startswith("{"), (code, out.getvalue()[-2000:], err.getvalue()[-2000:])
     return code, json.loads(out.getvalue())
 
 
