@@ -46,11 +46,14 @@ _LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice|\bbe|closest\s++to|ne
 _BOLD_REST = re.compile(r"^\)?(?:\*\*|[.):][^*\n]{0,200}?\*\*)")  # the rest of **Option D. text**
 _BOLD_TEXT = re.compile(r"\*\*([^*\n]{3,200}+)\*\*")
 # "... is option C" / "option C is correct": the option is stated, not discussed
+_BOLD_LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice|\bbe|\bas|closest\s++to|nearest\s++to)"
+                           r"\s*+(?:\*\*)?\s*+$")  # "changes with distance as **D. ~ r^5**"
 _TEXT_LEAD_IN = re.compile(r"(?i:\bis|\bare|:)\s*+(?:\*\*)?\s*+$")
 _OPTION_STATED = re.compile(
-    r"(?:(?i:is|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick|"
-    r"closest\s++to|nearest\s++to|lean\s++towards)"
+    r"(?:(?i:is|be|:|matches|corresponds\s++to|consistent\s++with|given\s++by|choose|select|pick|"
+    r"closest\s++to|nearest\s++to|lean\s++towards|is\s++(?:most\s++)?likely|is\s++probably)"
     r"\s*+(?:\*\*)?\s*+\(?(?:\*\*)?\s*+$)|^\W*+$")
+_IS_LETTER_TEXT = re.compile(r"(?i:\bis|\bare|\bbe)\s*+:?\s*+\(?([A-J])\)?[.):]\s++(?P<text>\S[^\n]{0,300}+)")
 _TEXT_THEN_LETTER = re.compile(r"\s*+\((?:\*\*)?\s*+(?i:option\s++|choice\s++)?([A-J])\s*+(?:\*\*)?\)")
 _CONCLUSION = re.compile(r"^\W*+(?i:therefore|thus|hence|in\s++summary|in\s++conclusion|overall|"
                          r"final\s++answer|the\s++final\s++answer|the\s++correct\s++answer|based\s++on)\b")
@@ -65,10 +68,10 @@ _PAREN_OPTION = re.compile(r"\((?:\*\*)?\s*+(?i:option|choice)\s++([A-J])\s*+(?:
 # "option C (8) is the most plausible answer", "Option D provides the correct sequence",
 # "option B is the only one that correctly ...", "option A is the closest"
 _OPTION_VERDICT = re.compile(
-    r"^[\s*]*+(?:\([^()\n]{0,200}+\)[\s*]*+)?\W*+(?i:is|would\s++be|seems|appears|provides|gives|remains)"
-    r"\s++(?i:to\s++be\s++)?(?i:the\s++)?(?i:only\s++(?:[\w-]++\s++){0,2}?(?:that\s++|which\s++)?)?"
+    r"^[\s*]*+(?:\([^()\n]{0,200}+\)[\s*]*+)?\W*+(?:(?i:is|would\s++be|seems|appears|provides|gives|"
+    r"remains)\s++(?i:to\s++be\s++)?(?i:the\s++)?|(?i:the\s++))(?i:only\s++(?:[\w-]++\s++){0,2}?(?:that\s++|which\s++)?)?"
     r"(?i:correct|correctly|best|right|closest|valid|answer|most\s++(?:likely|plausible|accurate|"
-    r"appropriate|reasonable|logical|suitable|consistent|probable)\b)")
+    r"appropriate|reasonable|logical|suitable|consistent|probable|efficient|effective|viable)\b)")
 _NEGATION = re.compile(r"^\W*+(?:is|are)?\s*+(?:not|incorrect|wrong|false|ruled|eliminated|"
                        r"unlikely|can\s*+not|cannot)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*\s*+(?i:option\s++|answer:?\s*+)?" + _LETTER +
@@ -98,12 +101,8 @@ def _window(tail: str, options: Sequence[str]) -> int:
     letter line followed by its option: `**C.**` then `1. Na, ether` ... `5. NaNH2`)."""
     option_lines = {_key(_MARKUP.sub("", line)) for option in options if "\n" in option.strip()
                     for line in option.strip().split("\n") if line.strip()}
-    extra = 0
-    for _, line in _lines(tail, 12) if option_lines else ():
-        if _key(_MARKUP.sub("", line.strip())) not in option_lines:
-            break
-        extra += 1
-    return LAST_LINES + extra
+    recent = _lines(tail, LAST_LINES + 8) if option_lines else []
+    return LAST_LINES + sum(_key(_MARKUP.sub("", line.strip())) in option_lines for _, line in recent)
 
 
 def _lines(final: str, count: int = LAST_LINES) -> list[tuple[int, str]]:
@@ -183,9 +182,10 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
         elif not text or after_lead_in or _is_own(letter, text, options):
             found.append((offset, letter))
     for m in _BOLD.finditer(line):
-        stated = _LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():])
+        stated = _BOLD_LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():])
+        verdict = _OPTION_VERDICT.match(line[m.end():]) and not _NEGATION.match(line[m.end():])
         if _alone(line[:m.start()], line[m.end():]) or (
-                stated and _own_text(m.group(0), m.group(1), options)):
+                (stated or verdict) and _own_text(m.group(0), m.group(1), options)):
             found.append((offset + m.start(), m.group(1)))
     for m in _BOLD_TEXT.finditer(line):  # "the compound is **C6H10O2**." (an option's full text)
         if _TEXT_LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():]) and \
@@ -200,6 +200,11 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
     if m := _PAREN_OPTION.search(line.rstrip()):
         found.append((offset + m.start(), m.group(1)))
     concluding = last or _CONCLUSION.match(plain) is not None
+    for m in _IS_LETTER_TEXT.finditer(plain if concluding else ""):
+        index = "ABCDEFGHIJ".index(m.group(1))
+        own = _key(options[index]) if index < len(options) else ""
+        if len(own) >= MIN_TEXT and _key(m.group("text")).startswith(own):
+            found.append((offset + len(line), m.group(1)))
     for m in _TEXT_THEN_LETTER.finditer(line if concluding else ""):  # "is about **0.32 (Option B)**"
         if _text_before(line[:m.start()], m.group(1), options) and \
                 not _SECOND.match(line[m.end():m.end() + 20]) and not _NEGATION.match(line[m.end():]):
@@ -239,6 +244,9 @@ def _is_own(letter: str, text: str, options: Sequence[str]) -> bool:
 def _own_text(bold: str, letter: str, options: Sequence[str]) -> bool:
     """Whether `**C. <text>**` carries the text of option C itself."""
     text = re.sub(r"^\*\*\s*+(?i:option\s++)?\(?[A-J]\)?[.):]?", "", bold).strip("* ")
+    index = "ABCDEFGHIJ".index(letter)
+    if index < len(options) and _key(text) and _key(text) == _key(options[index]):
+        return True  # a short option written in full with its letter (`**A. Cs**` for `cs`)
     return len(_key(text)) >= MIN_TEXT and _is_own(letter, text, options)
 
 
@@ -250,7 +258,8 @@ def _final_value(plain: str, options: Sequence[str]) -> str | None:
         pass
     if start is None:
         return None
-    index = option_by_value(plain[-200:][start.end():].strip(" *.$"), options)
+    value = re.sub(r"\s*+\([^()]*+\)$", "", plain[-200:][start.end():].strip(" *.$"))  # "(the closest)"
+    index = option_by_value(value.strip(" *.$"), options)
     return None if index is None else "ABCDEFGHIJ"[index]
 
 
