@@ -46,6 +46,13 @@ def test_every_subcommand_help(name: str) -> None:
     assert f"usage: vt-eval {name}" in result.stdout or "usage:" in result.stdout
 
 
+@pytest.mark.parametrize("name", ["audit", "check", "filter"])
+def test_decontam_subcommand_help(name: str) -> None:
+    result = vt_eval("decontam", name, "--help")
+    assert_clean(result)
+    assert result.returncode == 0 and "usage:" in result.stdout
+
+
 def test_unknown_command_is_a_usage_error() -> None:
     result = vt_eval("nonsense")
     assert_clean(result)
