@@ -78,6 +78,9 @@ def test_lenient_keeps_strict_refusals() -> None:
     "**" * 100_000, "option " * 50_000 + "A", "\n".join(["**B. x**"] * 20_000),
     "answer is " + " " * 300_000 + "A", ("the correct answer is " + "(A) " * 2000) * 20,
     "**A. " * 20_000, "(Option A) " * 20_000, "A. " * 100_000,
+    "\\boxed{" + "\\frac{1}{" * 5_000 + "}", "= " * 100_000 + "10^-8 eV", "(" * 100_000 + "B)",
+    "Option A (" + "x" * 300_000 + ") is the best", "either " * 50_000 + "A",
+    "In summary, the answer is " + "10^-8 eV " * 20_000,
 ])
 def test_lenient_reading_is_linear_on_hostile_text(response: str) -> None:
     started = time.monotonic()
@@ -120,3 +123,83 @@ def test_lenient_uses_the_shown_option_texts(items) -> None:  # noqa: F811
 
 def test_card_says_how_the_claim_was_measured() -> None:
     assert CARD.reference.answer_reading == "lenient"
+
+
+# Readings a careful reader makes of final answers that name the option by its value or in a
+# verdict about it (shapes of published GPQA-Diamond responses, written anew here: the published
+# responses are unlicensed). Each is paired with the look-alike that must stay no answer.
+FM = ["177.675 fm", "251.271 fm", "355.351 fm", "87163.4 fm"]
+MOLAR = ["5.48x10^-7 M", "2.81x10^-7 M", "3.97x10^-7 M", "6.24x10^-7 M"]
+SPLIT = ["triplet of triplets", "triplet", "pentet", "doublet of triplets"]
+GROUPS = ["c3", "cs", "d2h", "c2h"]
+FRACTIONS = ["1/3", "1/6", "1/2", "2/3"]
+LENGTHS = ["4.5 m", "4.5 cm", "45 m", "0.45 m"]
+ISOMER = "-4,7-dimethyl-3a,4,7,7a-tetrahydro-4,7-epoxybenzofuran-1,3-dione"
+ISOMERS = ["(3aR,4S,7R,7aS)" + ISOMER, "(3aR,4R,7S,7aS)" + ISOMER, "(3aS,4R,7S,7aR)" + ISOMER,
+           "(3aS,4S,7R,7aR)" + ISOMER]
+STEPS = ["1. Na, ether\n2. Cl2/hv\n3. KOH, EtOH\n4. LiAlH4\n5. NH4OH",
+         "1. Zn, ether\n2. HCl\n3. Aq. KOH\n4. Pyridine\n5. Aq. NaOH",
+         "1. Na, ether\n2. Cl2/hv\n3. Aq. KOH\n4. KMnO4, heat\n5. NaNH2",
+         "1. Zn, ether\n2. Cl2/hv\n3. Aq. KOH\n4. Pyridine + CrO3 + HCl\n5. Aq. NaOH"]
+
+CAREFUL = [  # (options, response, letter read, look-alike that stays no answer)
+    (FM, "Given the options:\n\nThe final answer is: $\\boxed{251.271}$",
+     "B", "The final answer is: $\\boxed{251.27}$"),  # a box holding an option's value, unit left out
+    (MOLAR, "the closest option is:\n\\[\n\\boxed{3.97 \\times 10^{-7} \\text{ M}}\n\\]",
+     "C", "the closest option is:\n\\[\n\\boxed{3.97 \\times 10^{-6} \\text{ M}}\n\\]"),
+    (FRACTIONS, "So, the correct answer is:\n\\[ \\boxed{\\frac{1}{6}} \\]", "B",
+     "So, the correct answer is:\n\\[ \\boxed{\\frac{1}{5}} \\]"),
+    (LENGTHS, "\\boxed{4.5 \\text{ m}}", "A", "\\boxed{4.5}"),  # 4.5 m or 4.5 cm: no guess
+    (FM, "Im f(0) ≈ (1/0.248 fm^-1) × 13.38\n≈ 53.93 fm × 4.66\n≈ 251.271 fm", "B",
+     "Im f(0) ≈ 53.93 fm × 4.66\n≈ 251.271 fm / (2.42 × 0.22)"),  # the last line's final value
+    (MOLAR, "[PO4 3-] ≈ 3.61x10^-7 M ≈ 3.97x10^-7 M (the closest match among the options)", "C",
+     "[PO4 3-] = 3.97x10^-7 M\n\nLet me check this against the second dissociation."),
+    (SPLIT, "**Therefore, option B is the only one that correctly describes the splitting.**",
+     "B", "Therefore, option B is the only one that is ruled out by the splitting."),
+    (SPLIT, "However, **option C (pentet) is the most plausible answer**.", "C",
+     "However, option C (pentet) is the least plausible answer."),
+    (SPLIT, "**Therefore, the most deshielded hydrogen appears as a triplet (B).**", "B",
+     "It appears as a triplet (B) or a pentet (C)."),  # an option's text, then its own letter
+    (SPLIT, "Therefore, the pattern is a pentet (B).", None, None),  # C's text with B: no answer
+    (FM, "The imaginary part is approximately **251.271 fm (Option B)** for this energy.", "B",
+     "The imaginary part is approximately **355.351 fm (Option B)** for this energy."),
+    (SPLIT, "**Therefore, the incorrect statement is C.**", "C",
+     "**Therefore, the incorrect statements are B and likely D.**"),
+    (SPLIT, "Therefore, the most likely answer is either A (8) or B (11).", None, None),
+    (STEPS, "The correct sequence of reagents is **Option D:**\n\n1. **Zn, ether** forms the "
+     "ring.\n2. **Cl2/hv** chlorinates it.", "D",
+     "The correct sequence is not option D:\n\n1. **Zn, ether** forms the ring."),
+    (GROUPS, "The molecular symmetry group of product 3 is **B. Cs**.  Cs groups have one mirror "
+     "plane.", "B", "The molecular symmetry group of product 3 is **B. C2h**."),
+    (ISOMERS, f"**In summary, the major product is {ISOMERS[1]} due to the endo approach.**", "B",
+     f"**In summary, the major product is {ISOMERS[1]} or {ISOMERS[2]}.**"),
+    (STEPS, "Thus, the correct sequence of reagents is:\n\n**C.**\n" + STEPS[2], "C",
+     "#### Option C:\n" + STEPS[2] + "\n\n#### Option D:\n" + STEPS[3]),  # a listing of options
+    (FM, "Based on the values, option B is the closest to our calculated value.", "B",
+     "However, option B is 251.271 fm, which is not the value we got."),
+    (FM, "None of the provided options is exact; the closest option is **B. 251.271 fm**.", "B",
+     "So the closest option is **B. 251.271 fm**.\n\nBut since we found 312 fm, none of the "
+     "provided options are correct."),  # a last line that takes the choice back
+]
+
+
+@pytest.mark.parametrize("options,response,letter,look_alike", CAREFUL)
+def test_lenient_reads_what_a_careful_reader_reads(options: list[str], response: str,
+                                                   letter: str | None,
+                                                   look_alike: str | None) -> None:
+    assert extract_letter(response, options, mode="lenient")[0] == letter, response
+    if look_alike is not None:
+        assert extract_letter(look_alike, options, mode="lenient")[0] is None, look_alike
+    strict = extract_letter(response, options, mode="strict")[0]
+    assert strict is None or strict == letter  # strict reads none of these differently
+
+
+def test_option_values_compare_as_numbers_with_their_units() -> None:
+    from vt_eval.grading.choice_values import canonical, option_by_value
+    assert canonical("4.0655 \\times 10^{-15} \\, \\text{m}") == canonical("4.0655 * 10^-15 m")
+    assert option_by_value("3,060,000 \\text{ km}", ["2880000 km", "3060000 km"]) == 1
+    assert option_by_value("3.9*1e5", ["1.8*1e5 GeV", "3.9*1e5 GeV"]) == 1
+    assert option_by_value("\\hbar/\\sqrt{2}", ["hbar/sqrt(2)", "sqrt(2)*hbar"]) == 0
+    assert option_by_value("9.08 \\text{ nm}", ["9.08 Angstrom", "9.54 Angstrom"]) is None
+    assert option_by_value("4", ["4", "4"]) is None  # two equal options: which one?
+    assert option_by_value("1" * 400, ["1" * 400]) is None  # capped, never parsed

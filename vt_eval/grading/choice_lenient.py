@@ -97,12 +97,20 @@ def _key(text: str) -> str:
 
 
 def _window(tail: str, options: Sequence[str]) -> int:
-    """LAST_LINES, and as many more as the response ends with lines of a multi-line option (a
-    letter line followed by its option: `**C.**` then `1. Na, ether` ... `5. NaNH2`)."""
+    """LAST_LINES, or more to reach a final answer written as a lead-in, a letter line and its
+    multi-line option (`... is:` then `**C.**` then `1. Na, ether` ... `5. NaNH2`), the latest
+    such block in the last LAST_LINES + 8 lines (a heading `#### Option C:` over its option in
+    a discussion of every option has no lead-in above it)."""
     option_lines = {_key(_MARKUP.sub("", line)) for option in options if "\n" in option.strip()
                     for line in option.strip().split("\n") if line.strip()}
     recent = _lines(tail, LAST_LINES + 8) if option_lines else []
-    return LAST_LINES + sum(_key(_MARKUP.sub("", line.strip())) in option_lines for _, line in recent)
+    plain = [_MARKUP.sub("", line.strip()).strip() for _, line in recent]
+    for n in range(1, len(recent) - 1):
+        if _key(plain[n]) not in option_lines and _key(plain[n - 1]) in option_lines:
+            if _LINE_LETTER.match(plain[n].rstrip(".")) and _ENDS_LEAD_IN.search(plain[n + 1]):
+                return max(LAST_LINES, n + 1)
+            return LAST_LINES
+    return LAST_LINES
 
 
 def _lines(final: str, count: int = LAST_LINES) -> list[tuple[int, str]]:
@@ -182,6 +190,10 @@ def _line_candidates(offset: int, line: str, options: Sequence[str],
         elif not text or after_lead_in or _is_own(letter, text, options):
             found.append((offset, letter))
     for m in _BOLD.finditer(line):
+        written = re.sub(r"^\*\*\s*+(?i:option\s++|answer:?\s*+)?\(?[A-J]\)?[.):]?", "", m.group(0))
+        if _contradicts(m.group(1), written.strip("* "), options):  # `**B. <the text of D>**`
+            found.append((offset + m.start(), ""))
+            continue
         stated = _BOLD_LEAD_IN.search(line[:m.start()]) and not _NEGATION.match(line[m.end():])
         verdict = _OPTION_VERDICT.match(line[m.end():]) and not _NEGATION.match(line[m.end():])
         if _alone(line[:m.start()], line[m.end():]) or (
@@ -252,14 +264,15 @@ def _own_text(bold: str, letter: str, options: Sequence[str]) -> bool:
 
 def _final_value(plain: str, options: Sequence[str]) -> str | None:
     """The option whose value the response's last line ends with, after `=`, `is` or a colon
-    (`Im f(0) ≈ 53.93 fm * 4.177 ≈ 251.271 fm` for an option `251.271 fm`), if exactly one."""
+    (`Im f(0) ≈ 53.93 fm * 4.177 ≈ 251.271 fm` for an option `251.271 fm`), if exactly one; a
+    trailing remark in parentheses ("(the closest match)") is not part of the value."""
+    text = re.sub(r"\s*+\([^()]*+\)[\s.*]*+$", "", plain[-200:])
     start = None
-    for start in _VALUE_START.finditer(plain[-200:]):
+    for start in _VALUE_START.finditer(text):
         pass
     if start is None:
         return None
-    value = re.sub(r"\s*+\([^()]*+\)$", "", plain[-200:][start.end():].strip(" *.$"))  # "(the closest)"
-    index = option_by_value(value.strip(" *.$"), options)
+    index = option_by_value(text[start.end():].strip(" *.$"), options)
     return None if index is None else "ABCDEFGHIJ"[index]
 
 
@@ -291,7 +304,8 @@ def _ending_option(plain: str, options: Sequence[str], concluding: bool) -> str 
         start = text.find(own)
         end = start + len(own)
         if concluding and len(own) >= 12 and start > 0 and (end == len(text) or not text[end].isalnum()) and \
-                _LEAD_IN.search(text[:start].rstrip()) and text.find(own, end) < 0:
+                _LEAD_IN.search(text[:start].rstrip()) and text.find(own, end) < 0 and \
+                not any(_norm(other) != own and _norm(other) in text for other in options):
             hits.append(index)
     return "ABCDEFGHIJ"[hits[0]] if len(hits) == 1 else None
 
