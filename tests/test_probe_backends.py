@@ -1,16 +1,13 @@
-"""The probes through each kind of backend, without a GPU: vLLM (its own backend code with a
-stand-in engine, as tests/test_vllm_backend.py does), an OpenAI-compatible server that echoes
+"""The probes through each kind of backend (vLLM's real engine: tests/test_vllm_calls.py): an
+OpenAI-compatible server that echoes
 prompt log-probabilities (a recorded vLLM answer), and servers or backends that cannot: a clear
 error naming the missing capability, before or instead of any silent result."""
 
 from __future__ import annotations
 
 import json
-import sys
 import threading
-import types
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,94 +17,15 @@ import pytest
 from helpers import ScriptedServerHandler
 from vt_eval.backends.base import Capability, Completion, Request, SamplingParams
 from vt_eval.cli import main
-from vt_eval.config import OpenAIConfig, VLLMConfig
+from vt_eval.config import OpenAIConfig
 from vt_eval.errors import BackendError
-from vt_eval.models import ModelRef
-from vt_eval.probes.likelihood import likelihood_probe, lowest_mean
+from vt_eval.probes.likelihood import likelihood_probe
 from vt_eval.probes.run import probe_records
 from vt_eval.probes.settings import ProbeSettings
 from vt_eval.probes.texts import ProbeItem
 
 SETTINGS = ProbeSettings(perturbations=1, bootstrap=200, permutations=200)
 ITEMS = [ProbeItem("b", "1", "Let x be 12. Then y is 3. Find x+y.", "15")]
-
-
-def char_logprob(code: int) -> float:
-    return -((code % 7) + 1) / 4
-
-
-# -- vLLM ------------------------------------------------------------------------------------
-
-@dataclass
-class _Out:
-    prompt_token_ids: list[int]
-    outputs: list[Any]
-    prompt_logprobs: list[dict[int, Any] | None] | None = None
-
-
-class _Tok:
-    chat_template = "x"
-    name_or_path = "fake"
-    eos_token = "</s>"
-
-    def __len__(self) -> int:
-        return 256
-
-    def __call__(self, text: str, add_special_tokens: bool) -> dict[str, list[int]]:
-        return {"input_ids": [ord(c) % 256 for c in text]}
-
-    def decode(self, ids: list[int]) -> str:
-        return "".join(chr(i) for i in ids)
-
-
-class _Engine:
-    def __init__(self, **kwargs: Any) -> None:
-        self.sent: list[Any] = []
-
-    def get_tokenizer(self) -> _Tok:
-        return _Tok()
-
-    def generate(self, prompts: list[Any], params: list[Any]) -> list[_Out]:
-        self.sent += params
-        outs = []
-        for prompt, p in zip(prompts, params, strict=True):
-            ids = _Tok()(prompt, True)["input_ids"]
-            choice = types.SimpleNamespace(text=" 15", finish_reason="length", token_ids=[1], logprobs=None)
-            out = _Out(ids, [choice])
-            if getattr(p, "prompt_logprobs", None) is not None:
-                out.prompt_logprobs = [None] + [{t: types.SimpleNamespace(logprob=char_logprob(t))}
-                                                for t in ids[1:]]
-            outs.append(out)
-        return outs
-
-
-@pytest.fixture
-def vllm_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    module = types.ModuleType("vllm")
-    module.__version__ = "0.0-fake"  # type: ignore[attr-defined]
-    module.LLM = _Engine  # type: ignore[attr-defined]
-    module.SamplingParams = lambda **kwargs: types.SimpleNamespace(**kwargs)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "vllm", module)
-    from vt_eval.backends.vllm_backend import VLLMBackend
-    (tmp_path / "config.json").write_text("{}")
-    return VLLMBackend(ModelRef("m", tmp_path), VLLMConfig(), seed=0)
-
-
-def test_likelihood_through_vllm_prompt_logprobs(vllm_backend: Any) -> None:
-    result = likelihood_probe(vllm_backend, ITEMS, SETTINGS)[("b", "1")]
-    expected = [char_logprob(ord(c)) for c in ITEMS[0].text[1:]]
-    assert result["min_k"] == pytest.approx(lowest_mean(expected, SETTINGS.min_k))
-    assert result["mean_logprob"] == pytest.approx(sum(expected) / len(expected))
-    assert result["min_k_pp"] is None  # vLLM gives no full-vocabulary moments: unavailable, not faked
-    assert {p["kind"] for p in result["perturbed"]} == {"numbers", "sentence_order"}
-    sent = vllm_backend.llm.sent
-    assert all(p.prompt_logprobs == 0 and p.temperature == 0.0 for p in sent)
-
-
-def test_completion_probe_through_vllm_raw_text(vllm_backend: Any) -> None:
-    (record,) = probe_records(vllm_backend, ITEMS, SETTINGS, ("completion",))
-    assert record["answer_probe"]["hit"] is True  # the stand-in answers " 15" to everything
-    assert record["answer_hits"] == 1.0 and len(record["cuts"]) == len(SETTINGS.cuts)
 
 
 # -- OpenAI-compatible servers ----------------------------------------------------------------
