@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ray_processes import kill_all, processes_of
 
 pytestmark = pytest.mark.slow
 
@@ -85,38 +86,6 @@ def wait_for(condition: object, process: subprocess.Popen[bytes], what: str) -> 
             raise AssertionError(f"the run exited ({process.returncode}) before {what}")
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def processes_of(marker: str) -> list[int]:
-    """Pids whose command line names `marker` (this cluster's temp dir), and their descendants."""
-    parents: dict[int, int] = {}
-    roots = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if marker in cmdline:
-            roots.append(int(entry.name))
-    found, frontier = set(roots), list(roots)
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
-        found.update(children)
-        frontier.extend(children)
-    return sorted(found)
-
-
-def kill_all(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,9 @@ class RayConfig(Frozen):
     num_cpus: int = Field(0, ge=0)
     object_store_mib: int = Field(128, ge=80)
     start_timeout_s: float = Field(600.0, gt=0, allow_inf_nan=False)  # workers up (model loaded)
+    # Also grade on the cluster (each worker a [grading] pool on its node): for runs whose grading
+    # is the bottleneck (the code suite). Off: grading stays on this machine.
+    grade: StrictBool = False
 
 
 class CLRConfig(Frozen):

@@ -10,7 +10,7 @@ from dataclasses import replace
 from vt_eval.data import Item
 from vt_eval.grading import get_grader
 from vt_eval.grading.base import GradeTask, GradingOptions
-from vt_eval.grading.pool import TimeoutPool
+from vt_eval.grading.ray_grading import grading_pool
 from vt_eval.planning import PlannedData, reload_benchmark, require_plan
 from vt_eval.records import Sample, Score
 from vt_eval.stages.base import Stage, StageContext, StageOutcome
@@ -69,7 +69,7 @@ class GradeStage(Stage):
                             "(--unsafe-no-sandbox)")
         scores: list[Score] = []
         seconds: dict[str, float] = {}
-        with TimeoutPool(options.workers, options.timeout_s) as pool:
+        with grading_pool(ctx.config.ray, options.workers, options.timeout_s) as pool:
             shared = replace(options, pool=pool)
             for benchmark in data:
                 started = time.perf_counter()
