@@ -89,6 +89,28 @@ def measure(tasks: list[GradeTask], workers: int) -> dict[str, float]:
             "timeouts": sum(s.verdict == "grader_timeout" for s in scores)}
 
 
+GPQA_OPTIONS = ["177.675 fm", "251.271 fm", "355.351 fm", "87163.4 fm"]
+GPQA_ENDINGS = ["\\boxed{B}", "The final answer is: $\\boxed{251.271}$", "Therefore, option B is the "
+                "closest.", "**Therefore, the imaginary part is 251.271 fm (B).**",
+                "Let me know if you have any other questions!", "≈ 53.93 fm × 4.66\n≈ 251.271 fm"]
+
+
+def gpqa_readings(count: int) -> dict[str, float]:
+    """Strict and lenient GPQA readings of 20K-character responses, in this process (the GPQA
+    grader reads each response once with each mode, without workers)."""
+    rng = random.Random(0)
+    body = (FILLER * (20_000 // len(FILLER) + 1))[:19_800]
+    texts = [f"{body}\n\n{rng.choice(GPQA_ENDINGS)}" for _ in range(count)]
+    started, cpu = time.perf_counter(), time.process_time()
+    for text in texts:
+        extract_letter(text, GPQA_OPTIONS, mode="strict")
+        extract_letter(text, GPQA_OPTIONS, mode="lenient")
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"responses": count, "seconds": round(elapsed, 3),
+            "responses_per_s": round(count / elapsed, 1),
+            "cpu_bound_responses_per_s": round(count / cpu, 1), "timeouts": 0}
+
+
 LABELLED = Path(__file__).parent.parent / "tests" / "data" / "math_hand_labelled.jsonl"
 
 
@@ -123,7 +145,8 @@ def gpqa_published(directory: Path) -> list[dict[str, object]]:
         with path.open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         counts = {"n": 0, "publisher": 0, "strict": 0, "lenient": 0, "no_answer": 0,
-                  "both_read": 0, "same_letter": 0}
+                  "both_read": 0, "same_letter": 0, "only_theirs_correct": 0, "only_ours_correct": 0,
+                  "they_read_we_not": 0, "we_read_they_not": 0}
         for item, row in zip(items, rows, strict=False):
             wrong = [str(item.row[f"Incorrect Answer {i}"]).strip() for i in (1, 2, 3)]
             for v, gold in enumerate("ABCD"):
@@ -139,11 +162,18 @@ def gpqa_published(directory: Path) -> list[dict[str, object]]:
                 if lenient and theirs in ("A", "B", "C", "D"):
                     counts["both_read"] += 1
                     counts["same_letter"] += lenient == theirs
+                counts["only_theirs_correct"] += theirs == gold and lenient != gold
+                counts["only_ours_correct"] += lenient == gold and theirs != gold
+                counts["they_read_we_not"] += lenient is None and theirs in ("A", "B", "C", "D")
+                counts["we_read_they_not"] += lenient is not None and theirs not in ("A", "B", "C", "D")
         n = counts["n"]
         table.append({"file": path.name, "responses": n,
                       **{k: round(100 * counts[k] / n, 1) for k in ("publisher", "strict",
                                                                     "lenient", "no_answer")},
-                      "same_letter": f"{counts['same_letter']}/{counts['both_read']}"})
+                      "lenient_minus_publisher": round(100 * (counts["lenient"] - counts["publisher"]) / n, 1),
+                      "same_letter": f"{counts['same_letter']}/{counts['both_read']}",
+                      **{k: counts[k] for k in ("only_theirs_correct", "only_ours_correct",
+                                                "they_read_we_not", "we_read_they_not")}})
     return table
 
 
@@ -157,8 +187,10 @@ def main() -> None:
     if args.gpqa_published is not None:
         for row in gpqa_published(args.gpqa_published):
             print(f"{row['file']:<42} publisher {row['publisher']:>5}%  strict {row['strict']:>5}%  "
-                  f"lenient {row['lenient']:>5}% (no answer {row['no_answer']}%)  same letter "
-                  f"{row['same_letter']}")
+                  f"lenient {row['lenient']:>5}% ({row['lenient_minus_publisher']:+} points; no answer "
+                  f"{row['no_answer']}%)  same letter {row['same_letter']}  they read/we not "
+                  f"{row['they_read_we_not']}, we read/they not {row['we_read_they_not']}; correct only "
+                  f"theirs {row['only_theirs_correct']}, only ours {row['only_ours_correct']}")
         return
     agreed = agreement(args.workers)
     print(f"hand-labelled agreement: {agreed['agree']}/{agreed['total']}")
@@ -170,6 +202,7 @@ def main() -> None:
     for label, distinct in (("distinct answers", True), ("AIME-like repeats", False)):
         tasks = workload(label, args.responses, distinct)
         rows[label] = measure(tasks, args.workers)
+    rows["GPQA strict+lenient"] = gpqa_readings(args.responses)
     print(f"{'workload':<20} {'responses':>9} {'seconds':>8} {'resp/s':>8} "
           f"{'cpu-bound resp/s':>16} {'timeouts':>8}")
     for label, row in rows.items():

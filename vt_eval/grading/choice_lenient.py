@@ -87,13 +87,14 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("**", "").split()).strip(" .:;").casefold()
 
 
-_KEY_NOISE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*+\{([^{}]*+)\}|\\[,;! ]|[\s$~≈*]|\\approx|\\sim")
+_KEY_WRAP = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*+\{([^{}]*+)\}")
+_KEY_NOISE = re.compile(r"(?:\\[,;! ]|[\s$~≈*]|\\approx|\\sim)++")
 
 
 def _key(text: str) -> str:
     """An option text for comparison: spacing, markup, `~` and `$` dropped (`20.132 \\, GeV`
     is `20.132 GeV`, `~ 0.4` is `0.4`)."""
-    return _KEY_NOISE.sub(lambda m: m.group(1) or "", text).strip(".:;").casefold()
+    return _KEY_NOISE.sub("", _KEY_WRAP.sub(r"\1", text)).strip(".:;").casefold()
 
 
 def _window(tail: str, options: Sequence[str]) -> int:
@@ -128,6 +129,8 @@ def _lines(final: str, count: int = LAST_LINES) -> list[tuple[int, str]]:
 
 def _text_letter(text: str, options: Sequence[str]) -> str | None:
     """The letter of the one option whose text is `text` (None for none or several)."""
+    if len(text) > 2 * max((len(option) for option in options), default=0) + 100:
+        return None  # far longer than any option (a paragraph): no option's text alone
     wanted = _key(text)
     if len(wanted) < MIN_TEXT:
         return None
@@ -314,7 +317,9 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
     """(letter, how) or (None, why) from the final part of a response (after the reasoning)."""
     tail = final[-TAIL_CHARS:]
     candidates: list[tuple[int, str, str]] = []
-    for m in _STATEMENT.finditer(tail):
+    lowered = tail.lower()
+    named = any(word in lowered for word in ("answer", "option", "choice", "statement"))
+    for m in _STATEMENT.finditer(tail if named else ""):
         after = tail[m.end():m.end() + 30]
         if _NEGATION.match(after):
             continue
@@ -322,7 +327,7 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
             candidates.append((m.start(), "", "two letters in one statement"))
         else:
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
-    for m in _IS_OPTION.finditer(tail):
+    for m in _IS_OPTION.finditer(tail if "option" in lowered or "choice" in lowered else ""):
         if not _NEGATION.match(tail[m.end():m.end() + 30]) and not _SECOND.match(tail[m.end():m.end() + 30]):
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
     lines = _lines(tail, _window(tail, options))  # last first
