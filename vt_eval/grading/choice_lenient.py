@@ -8,11 +8,21 @@ Policies (strict first; these only where strict finds no letter):
   (`D. 12.62`, `**B. 10**`, `(C)`), a bold letter (`**Option A. 10**`), "Option C" not followed by
   a negation ("option D is incorrect" names an option it rejects), a letter followed by its own
   option's text (`C: 2,4-bis(...)`), or the full text of exactly one option;
+- answers naming the option by value or verdict: the last box or the last line's final value
+  equal to exactly one option's value (`\\boxed{251.271}` for `251.271 fm`, `≈ 3.97x10^-7 M`);
+  "option B is the only one that correctly ...", "Option D provides the correct sequence",
+  "**option A** is the closest", "is likely option B", "the incorrect statement is C", "the
+  correct sequence is **Option D**"; an option's text then its own letter in a concluding line
+  ("is a triplet (B)"); "In summary, the product is <one option's full text> due to ...";
+- a last line that declines without naming an option ("none of the provided options are
+  correct") takes back an earlier pick: no answer; "either A (8) or B (11)" is two letters;
 - the latest of these counts. Two different letters in that statement (`A or C`), or different
   options named in the last line or in it and the line just before (`h_B = 2h_A (Option B)` then
   `... (Option F)`), are
-  `no_answer`: a reader would not guess between them; a letter followed by another option's text
-  is `no_answer` too. Lower-case letters are never read (`a` is a word).
+  `no_answer`: a reader would not guess between them (a last line opening with a conclusion,
+  "Therefore, ..." / "In summary, ..." / "Based on ...", is not contradicted by the line before);
+  a letter followed by another option's text is `no_answer` too. Lower-case letters are never
+  read (`a` is a word).
 
 Everything runs in the main process on untrusted text, so it only looks at the last
 TAIL_CHARS characters and every pattern is linear (possessive quantifiers, no nested repeats).

@@ -13,7 +13,8 @@ Policies (also in each Score's explanation):
   letter that is not one of the options shown, or several letters, is `no_answer` (counted, with
   the reason);
 - lenient reading (details `lenient_verdict`, extra_metrics `readings.lenient`): the same, else the
-  final stated option as a careful reader takes it (vt_eval.grading.choice_lenient); both readings
+  final stated option as a careful reader takes it (vt_eval.grading.choice_lenient; an option
+  named by its value: vt_eval.grading.choice_values); both readings
   are reported with their no-answer rates, and the claim line uses the card's
   `reference.answer_reading`;
 - `extracted` is the chosen option's text (not its letter), so maj@k clusters the same choice
@@ -142,7 +143,7 @@ class GPQAOptions(GraderOptions):
 
 class GPQAGrader(Grader):
     name = "gpqa"
-    version = "2"
+    version = "3"  # 3: lenient also reads an option's value and verdicts about an option
     Options = GPQAOptions
     policies = {
         "options": "options shown in a per-(run seed, question, sample) keyed-hash order, recorded "
@@ -150,8 +151,8 @@ class GPQAGrader(Grader):
         "answer": "strict: the last \\boxed{} letter after the reasoning, else the last 'Answer: X' "
                   "line; a letter that is not an option is no_answer",
         "lenient": "reported beside strict: else the final stated option ('the correct option is "
-                   "(A)', a last line '**B. 10**', 'Option C', an option's full text); two letters "
-                   "are no_answer",
+                   "(A)', a last line '**B. 10**', 'Option C', an option's full text or value, "
+                   "'option B is the closest'); two letters are no_answer",
         "clusters": "answers vote by the option chosen (its source column), not by its letter",
     }
 
