@@ -177,13 +177,6 @@ def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
     return mix64(acc)
 
 
-def text_ngram_hashes(text: str, n: int) -> np.ndarray:
-    """Convenience: n-gram hashes of one text (index building and tests)."""
-    from vt_eval.decontam.normalize import prepare
-
-    return ngram_hashes(token_arrays(prepare(text).encode("utf-8")).hashes, n)
-
-
 def token_strings(buf: bytes, arrays: TokenArrays) -> list[str]:
     """The tokens as strings (tests compare them with `normalize.tokenize`)."""
     return [buf[s:e].decode("utf-8") for s, e in zip(arrays.starts.tolist(), arrays.ends.tolist())]

@@ -12,9 +12,7 @@ would have passed is an error ("not vouched").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from vt_eval.errors import VtEvalError
 from vt_eval.report.compare import compare_runs, untrusted
@@ -23,21 +21,9 @@ from vt_eval.report.provenance import manifest_dict, sandbox_mode
 from vt_eval.report.rundata import dotted
 from vt_eval.report.verify import VerifiedRun, verify_run
 
-EXIT_OK, EXIT_VIOLATED, EXIT_ERROR = 0, 1, 2
-Status = Literal["pass", "fail", "error", "skipped"]
+from vt_eval.report.gate_result import EXIT_ERROR, RuleResult, Status, exit_code
 
-
-@dataclass(frozen=True)
-class RuleResult:
-    name: str
-    status: Status
-    message: str
-
-
-def exit_code(results: list[RuleResult]) -> int:
-    if any(r.status == "error" for r in results) or not results:
-        return EXIT_ERROR
-    return EXIT_VIOLATED if any(r.status == "fail" for r in results) else EXIT_OK
+__all__ = ["EXIT_ERROR", "RuleResult", "evaluate", "exit_code"]
 
 
 def _pct(value: float | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vt_eval.errors import VtEvalError
-from vt_eval.report.gate import RuleResult
+from vt_eval.report.gate_result import RuleResult
 from vt_eval.report.gate_policy import GatePolicy
 from vt_eval.report.verify import VerifiedRun
 from vt_eval.verdict.build import build_verdict

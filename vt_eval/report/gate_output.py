@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from vt_eval.report.gate import RuleResult, exit_code
+from vt_eval.report.gate_result import RuleResult, exit_code
 from vt_eval.report.markdown import cell
 from vt_eval.util import write_text_atomic
 
