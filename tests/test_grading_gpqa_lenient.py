@@ -175,6 +175,9 @@ CAREFUL = [  # (options, response, letter read, look-alike that stays no answer)
      f"**In summary, the major product is {ISOMERS[1]} or {ISOMERS[2]}.**"),
     (STEPS, "Thus, the correct sequence of reagents is:\n\n**C.**\n" + STEPS[2], "C",
      "#### Option C:\n" + STEPS[2] + "\n\n#### Option D:\n" + STEPS[3]),  # a listing of options
+    (SPLIT, "Considering the options, the best match is:\n\nD. a doublet of triplets, from the CH2 "
+     "and the CH", "D", "The answer is a doublet of triplets.\n\nLet's consider the other options:"
+     "\n\nA. a triplet of triplets would need two CH2 neighbours"),  # a lead-in vs a discussion
     (FM, "Based on the values, option B is the closest to our calculated value.", "B",
      "However, option B is 251.271 fm, which is not the value we got."),
     (FM, "None of the provided options is exact; the closest option is **B. 251.271 fm**.", "B",

@@ -48,9 +48,15 @@ _STATEMENT = re.compile(
 _IS_OPTION = re.compile(
     r"(?i:correct|best|right|final)\s++[^\n.]{0,60}?\b(?i:is|would\s++be)\s*+:?\s*+(?:\*\*)?\s*+"
     r"(?i:option|choice)\s++(?:\*\*)?\(?([A-J])\)?" + _END)
+# "Let's consider the other options:\n\nA. ..." introduces a discussion, not an answer
+_LISTING = re.compile(r"(?i:options|choices|statements)\s*+[:：]\s*+(?:\*\*|__)?\s*+\(?[A-J]\)?$")
 _OPTION_WORD = re.compile(r"(?i:option|choice)\s++(?:\*\*)?" + _LETTER +
                           r"(?![A-Za-z0-9])(?P<after>.{0,40})")
-_ENDS_LEAD_IN = re.compile(r"(?i:answer|option|choice|statement|is|be)\s*+:?\s*+$|:\s*+$")
+# a line introducing the answer ("the correct statement is:"), not a discussion of the options
+# ("Let's consider the other options:", "Here's why:")
+_ENDS_LEAD_IN = re.compile(r"^(?!.*(?i:other|each|why|let's|let\s++us|incorrect|wrong)|"
+                           r".*(?i:options|choices)\s*+:\s*+$)"
+                           r".*(?:(?i:answer|option|choice|statement|\bis|\bbe|\bare)\s*+:?|:)\s*+$")
 _LEAD_IN = re.compile(r"(?i:\bis|\bare|:|\boption|\bchoice|\bbe|closest\s++to|nearest\s++to)\s*+"
                       r"(?:\*\*)?\s*+$")
 _BOLD_REST = re.compile(r"^\)?(?:\*\*|[.):][^*\n]{0,200}?\*\*)")  # the rest of **Option D. text**
@@ -331,7 +337,7 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
     named = any(word in lowered for word in ("answer", "option", "choice", "statement"))
     for m in _STATEMENT.finditer(tail if named else ""):
         after = tail[m.end():m.end() + 30]
-        if _NEGATION.match(after):
+        if _NEGATION.match(after) or _LISTING.search(m.group(0)):
             continue
         if _SECOND.match(after) or re.search(r"(?i:\beither\s)", m.group(0)):  # "either A (8) or B (11)"
             candidates.append((m.start(), "", "two letters in one statement"))
