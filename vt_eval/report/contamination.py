@@ -16,9 +16,13 @@ from typing import Any
 
 from vt_eval.data import Item
 from vt_eval.decontam.audit import read_audit
+from vt_eval.decontam.events import PieceEvent, RowEvent, ShardError
+from vt_eval.decontam.paragraphs import paragraph_events
 from vt_eval.report.view import ContaminatedItem, ContaminationView, EvidenceView
 
-LINE_SUFFIXES = (".jsonl", ".ndjson", ".txt", ".md")
+LINE_SUFFIXES = (".jsonl", ".ndjson")
+PARAGRAPH_SUFFIXES = (".txt", ".md")  # the audit's row = a paragraph (decontam/paragraphs.py)
+MAX_PARAGRAPH_BYTES = 1 << 20
 MAX_EVIDENCE = 3  # counting matches shown per item
 
 
@@ -52,8 +56,10 @@ def read_rows(file: str, rows: set[int]) -> dict[int, str]:
     """Texts of the given 0-based rows of a line-based training file ({} when unreadable)."""
     path = Path(file)
     base = path.with_suffix("") if path.suffix == ".gz" else path
-    if not path.is_file() or base.suffix not in LINE_SUFFIXES or not rows:
+    if not path.is_file() or base.suffix not in (*LINE_SUFFIXES, *PARAGRAPH_SUFFIXES) or not rows:
         return {}
+    if base.suffix in PARAGRAPH_SUFFIXES:
+        return _paragraphs(path, rows)
     out: dict[int, str] = {}
     try:
         for number, line in enumerate(_lines(path)):
@@ -62,6 +68,29 @@ def read_rows(file: str, rows: set[int]) -> dict[int, str]:
                 if len(out) == len(rows):
                     break
     except (OSError, EOFError):
+        return {}
+    return out
+
+
+def _paragraphs(path: Path, rows: set[int]) -> dict[int, str]:
+    """Paragraphs of a text file, numbered as the audit numbered them."""
+    out: dict[int, str] = {}
+    pieces: dict[int, list[str]] = {}
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as stream:  # type: ignore[operator]
+            for event in paragraph_events(stream, str(path), MAX_PARAGRAPH_BYTES):
+                if event.row not in rows:
+                    continue
+                if isinstance(event, RowEvent):
+                    out[event.row] = event.text
+                elif isinstance(event, PieceEvent):
+                    pieces.setdefault(event.row, []).append(event.text)
+                    if event.last:
+                        out[event.row] = "".join(pieces.pop(event.row))
+                if len(out) == len(rows):
+                    break
+    except (OSError, EOFError, ShardError):
         return {}
     return out
 
