@@ -20,7 +20,7 @@ def processes_of(marker: str) -> list[int]:
         except OSError:
             continue
         parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if marker in cmdline:
+        if marker in cmdline and int(entry.name) != os.getpid():
             roots.append(int(entry.name))
     found, frontier = set(roots), list(roots)
     while frontier:
