@@ -150,8 +150,10 @@ CAREFUL = [  # (options, response, letter read, look-alike that stays no answer)
     (FRACTIONS, "So, the correct answer is:\n\\[ \\boxed{\\frac{1}{6}} \\]", "B",
      "So, the correct answer is:\n\\[ \\boxed{\\frac{1}{5}} \\]"),
     (LENGTHS, "\\boxed{4.5 \\text{ m}}", "A", "\\boxed{4.5}"),  # 4.5 m or 4.5 cm: no guess
-    (FM, "Im f(0) ≈ (1/0.248 fm^-1) × 13.38\n≈ 53.93 fm × 4.66\n≈ 251.271 fm", "B",
-     "Im f(0) ≈ 53.93 fm × 4.66\n≈ 251.271 fm / (2.42 × 0.22)"),  # the last line's final value
+    (FM, "Im f(0) ≈ (1/0.248 fm^-1) × 13.38\nSo Im f(0) ≈ 53.93 fm × 4.66 ≈ 251.271 fm", "B",
+     "So Im f(0) ≈ 53.93 fm × 4.66\n≈ 251.271 fm / (2.42 × 0.22)"),  # the last line's final value
+    (FM, "Let's redo the sum with the phase shifts:\n\\frac{1}{k} \\sum_l (2l+1) = 251.271 fm", None,
+     None),  # a bare step of a derivation that may have been cut off is not an answer
     (MOLAR, "[PO4 3-] ≈ 3.61x10^-7 M ≈ 3.97x10^-7 M (the closest match among the options)", "C",
      "[PO4 3-] = 3.97x10^-7 M\n\nLet me check this against the second dissociation."),
     (SPLIT, "**Therefore, option B is the only one that correctly describes the splitting.**",

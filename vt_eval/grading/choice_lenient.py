@@ -74,6 +74,8 @@ _TEXT_THEN_LETTER = re.compile(r"\s*+\((?:\*\*)?\s*+(?i:option\s++|choice\s++)?(
 _CONCLUSION = re.compile(r"^\W*+(?i:therefore|thus|hence|in\s++summary|in\s++conclusion|overall|"
                          r"final\s++answer|the\s++final\s++answer|the\s++correct\s++answer|based\s++on)\b")
 # where a final line's value starts: "... = 251.271 fm", "the ratio is approximately 12.6."
+_STATES = re.compile(r"(?i:\b(?:answer|therefore|thus|hence|so|final|result|closest|approximately|"
+                     r"about|roughly|in\s++summary|in\s++conclusion)\b)")
 _VALUE_START = re.compile(r"(?:=|≈|\\approx|\bis|\bbe|:|\b(?i:option)|(?i:closest\s++to))\s*+"
                           r"(?:(?i:approximately|about|roughly|around|~)\s*+)?")
 # a last line that declines to choose ("none of the options ...", "insufficient to determine")
@@ -282,10 +284,15 @@ def _own_text(bold: str, letter: str, options: Sequence[str]) -> bool:
 
 
 def _final_value(plain: str, options: Sequence[str]) -> str | None:
-    """The option whose value the response's last line ends with, after `=`, `is` or a colon
-    (`Im f(0) ≈ 53.93 fm * 4.177 ≈ 251.271 fm` for an option `251.271 fm`), if exactly one; a
-    trailing remark in parentheses ("(the closest match)") is not part of the value."""
+    """The option whose value the last line ends with, after `=`, `is` or a colon, if exactly
+    one ("Im f(0) ≈ 53.93 fm * 4.177 ≈ 251.271 fm", "The output for ACAGTGACC is 315."), when the
+    line states something (it opens with a word, or says "so", "answer", "approximately"...); a
+    trailing remark in parentheses ("(the closest match)") is not part of the value. A bare step
+    (`= 2`, `\\frac{12}{6} = 2`) is not read: the response may have been cut off mid-derivation
+    (the GPQA grader never reads a response cut off by the token limit at all)."""
     text = re.sub(r"\s*+\([^()]*+\)[\s.*]*+$", "", plain[-200:])
+    if not (_STATES.search(plain[-300:]) or re.match(r"[A-Za-z]", plain.lstrip(" *-"))):
+        return None  # a bare step (`= 2`, `\frac{12}{6} = 2`) may be a cut-off derivation
     start = None
     for start in _VALUE_START.finditer(text):
         pass
