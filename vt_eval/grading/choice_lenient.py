@@ -126,7 +126,7 @@ def _window(tail: str, options: Sequence[str]) -> int:
     plain = [_MARKUP.sub("", line.strip()).strip() for _, line in recent]
     for n in range(1, len(recent) - 1):
         if _key(plain[n]) not in option_lines and _key(plain[n - 1]) in option_lines:
-            if _LINE_LETTER.match(plain[n].rstrip(".")) and _ENDS_LEAD_IN.search(plain[n + 1]):
+            if _LINE_LETTER.match(plain[n].rstrip(".")) and _ENDS_LEAD_IN.search(plain[n + 1][-300:]):
                 return max(LAST_LINES, n + 1)
             return LAST_LINES
     return LAST_LINES
@@ -355,7 +355,7 @@ def read_lenient(final: str, options: Sequence[str] = ()) -> tuple[str | None, s
             candidates.append((m.start(), m.group(1), "a statement naming the option"))
     lines = _lines(tail, _window(tail, options))  # last first
     found = [_line_candidates(offset, line, options, n + 1 < len(lines) and _ENDS_LEAD_IN.search(
-        _MARKUP.sub("", lines[n + 1][1].strip())) is not None, last=n == 0)
+        _MARKUP.sub("", lines[n + 1][1].strip()[-300:])) is not None, last=n == 0)
         for n, (offset, line) in enumerate(lines)]
     latest = next((n for n, letters in enumerate(found) if letters), None)
     if lines and not found[0] and _DECLINES.search(lines[0][1]) and \
