@@ -215,7 +215,7 @@ def test_judge_through_vllm_server(vllm_server: VLLMServer, tmp_path: Path) -> N
         writer.writerows([*row, "Algebra", "Test", "vt-eval test"] for row in IMO_ROWS)
     vt_eval(["run", "--backend", "openai", "--base-url", vllm_server.base_url, "--model", NAME,
              "--benchmarks", "imo_answerbench", "--data-dir", "data", "-k", "2",
-             "--temperature", "0", "--max-tokens", "48", "--out", "runs", "--run-id", "imo"], tmp_path)
+             "--temperature", "0", "--max-tokens", "64", "--out", "runs", "--run-id", "imo"], tmp_path)
     run = tmp_path / "runs" / "imo"
     rule = lines(run / "scores.jsonl")
     waiting = [s for s in rule if s["verdict"] == "needs_judge"]
