@@ -41,7 +41,11 @@ def vt_eval(args: list[str], **kwargs: Any) -> subprocess.Popen[str]:
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    out, _ = process.communicate(timeout=TIMEOUT)
+    try:
+        out, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # never leave an engine behind a failed test
+        raise
     return process.returncode, out
 
 
