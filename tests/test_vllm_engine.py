@@ -34,10 +34,25 @@ PLANNED = 6  # 2 items x k=3, cut into units of 4 and 2
 TIMEOUT = 900
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
 def vt_eval(args: list[str], **kwargs: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "vt_eval.cli", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, **kwargs)
+    process = subprocess.Popen([sys.executable, "-m", "vt_eval.cli", *args], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True, **kwargs)
+    STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def no_engine_left_behind() -> Any:
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:  # a failed assertion left it running
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
