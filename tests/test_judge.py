@@ -234,7 +234,8 @@ def test_no_server_needed_when_nothing_needs_judging(tmp_path: Path, imo_items) 
 def test_real_fixture_model_as_judge(openai_server: object, tmp_path: Path, imo_items) -> None:
     """SmolLM2-135M is a poor judge: the test checks plumbing, parsing, caching and accounting."""
     prose, _ = imo_items
-    run = make_run(tmp_path, [(prose[0].id, f"\\boxed{{{prose[0].answer.strip().strip('$')}}}"),
+    # Answers the rules cannot settle (a copy of the gold is now settled by rule: math/2).
+    run = make_run(tmp_path, [(prose[0].id, "\\boxed{\\text{every cubic } 2x^3 \\text{ up to sign, plus a constant}}"),
                               (prose[1].id, "\\boxed{42}")])
     settings = JudgeSettings(base_url=openai_server.base_url, model=openai_server.model,
                              attempts=1, max_tokens=24, temperature=0.0, concurrency=1)
