@@ -78,7 +78,7 @@ class GenerateStage(Stage):
             ended = session.model_copy(update={
                 "generated": tally.written, "ended_at": now_iso(),
                 "regenerated": tally.regenerated, "regenerated_differing": tally.differing})
-            ctx.run.update_manifest(sessions=[*sessions, ended],
+            ctx.run.update_manifest(sessions=[*sessions, ended], cluster=executor.cluster(),
                                     resume=resume_exactness([*sessions, ended]))
         ctx.run.update_manifest(status="generated")
         return StageOutcome(counts={"planned": len(todo_all), "already_done": len(done),
