@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from vt_eval.commands import options
+from vt_eval import cli_options as options
 
 NAME = "clr"
 RESUMABLE = True  # recorded extraction and verification calls are kept

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from vt_eval.commands import options
+from vt_eval import cli_options as options
 
 NAME = "compare"
 HELP = ("paired comparison of two runs (difference, 95% CI, p-value; differing config); exit 2 "

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from vt_eval.commands import options
+from vt_eval import cli_options as options
 from vt_eval.errors import ConfigError
 
 NAME = "freshness"

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from vt_eval.commands import options
-from vt_eval.commands.options import comma_list
+from vt_eval import cli_options as options
+from vt_eval.cli_options import comma_list
 from vt_eval.config import EvalConfig, validate_config
 from vt_eval.errors import ConfigError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from vt_eval.commands import options
+from vt_eval import cli_options as options
 from vt_eval.config import EvalConfig, load_config
 
 NAME = "run"
