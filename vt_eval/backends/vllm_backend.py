@@ -56,8 +56,9 @@ class VLLMBackend:
         self.ref, self.converted = as_checkpoint(ref, log or _stderr)
         self.config = config
         self.fixed_batch: int | None = config.unit_size
-        self.kwargs = engine_kwargs(str(self.ref.path), config, seed, platform_name())
-        check_host_memory(self.kwargs, platform_name())
+        platform = platform_name()
+        self.kwargs = engine_kwargs(str(self.ref.path), config, seed, platform)
+        check_host_memory(self.kwargs, platform)
         try:
             self.llm = LLM(**self.kwargs)
         except (RuntimeError, ValueError, OSError, TypeError) as exc:
